@@ -1,0 +1,32 @@
+// The `dcnet` command line. Each command lives in its own module under commands/.
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerInfo } from './commands/info.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('dcnet')
+    .description('Adversarial robustness of standard and decoupled (DCNet) CNNs on TF.js')
+    .version(VERSION)
+    .showHelpAfterError();
+  registerInfo(program);
+  return program;
+}
+
+/** Errors a user can fix are printed as one line; anything else keeps its stack. */
+const USER_ERRORS = new Set(['UsageError', 'OptionError', 'BackendError', 'DataError', 'ZooError', 'AttackError', 'ProfileError']);
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  try {
+    await buildProgram().exitOverride().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof Error && USER_ERRORS.has(err.name)) {
+      process.stderr.write(`dcnet: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

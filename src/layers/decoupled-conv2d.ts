@@ -1,0 +1,209 @@
+// DecoupledConv2D: a tf.layers layer for every decoupled operator and for the plain
+// convolution (`magnitude: 'standard'`), so baseline and DCNet models share one code path.
+import { tf } from '../tf.js';
+import type { Tensor, Tensor4D } from '../tf.js';
+import {
+  checkConvShapes,
+  combineParts,
+  decoupledParts,
+  NORM_EPSILON,
+} from '../ops/decoupled.js';
+import {
+  type DecoupledOptions,
+  type DecoupledOptionsInput,
+  OptionError,
+  operatorId,
+  resolveOptions,
+  usesRadius,
+} from '../ops/options.js';
+
+type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
+type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
+type Kwargs = { training?: boolean; [k: string]: unknown };
+
+export interface DecoupledConv2DArgs extends DecoupledOptionsInput, NonNullable<LayerArgs> {
+  filters: number;
+  kernelSize: number | [number, number];
+  /** One trainable radius per output channel: rho = (r^2 + 1e-4) * mean patch norm. */
+  learnableRadius?: boolean;
+  /** Decay of the moving average of the mean patch norm used at inference. */
+  radiusMomentum?: number;
+  /** Initializer name for the filter (default glorotUniform). */
+  kernelInitializer?: string;
+}
+
+export class DecoupledConv2D extends tf.layers.Layer {
+  static className = 'DecoupledConv2D';
+
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly options: DecoupledOptions;
+  readonly learnableRadius: boolean;
+  readonly radiusMomentum: number;
+  readonly kernelInitializer: string;
+
+  kernel!: LayerVariable;
+  /** Learnable radius r per output channel (only with learnableRadius). */
+  radiusScale?: LayerVariable;
+  /** Bias-corrected moving average of the mean patch norm: sum and the decay's running power. */
+  movingNorm?: LayerVariable;
+  movingWeight?: LayerVariable;
+
+  constructor(args: DecoupledConv2DArgs) {
+    super(args);
+    const {
+      filters,
+      kernelSize,
+      learnableRadius,
+      radiusMomentum,
+      kernelInitializer,
+      magnitude,
+      angular,
+      weighting,
+      radius,
+      alpha,
+      beta,
+      k,
+      strides,
+      padding,
+    } = args;
+    if (!Number.isInteger(filters) || filters < 1) {
+      throw new OptionError(`Invalid filters ${String(filters)}: it must be a positive integer.`);
+    }
+    const ks = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    if (!Array.isArray(ks) || ks.length !== 2 || !ks.every((v) => Number.isInteger(v) && v >= 1)) {
+      throw new OptionError(
+        `Invalid kernelSize ${JSON.stringify(kernelSize)}: give a positive integer or a pair of them.`,
+      );
+    }
+    this.filters = filters;
+    this.kernelSize = [ks[0]!, ks[1]!];
+    this.options = resolveOptions({ magnitude, angular, weighting, radius, alpha, beta, k, strides, padding });
+    this.learnableRadius = learnableRadius ?? false;
+    this.radiusMomentum = radiusMomentum ?? 0.999;
+    this.kernelInitializer = kernelInitializer ?? 'glorotUniform';
+    if (this.learnableRadius && !usesRadius(this.options)) {
+      throw new OptionError(
+        `Invalid learnableRadius for magnitude '${this.options.magnitude}' with weighting ` +
+          `'${this.options.weighting}': that operator does not use the radius. Use it with ` +
+          `magnitude ball, tanh or seg, or a nonlinear weighting.`,
+      );
+    }
+    if (!(this.radiusMomentum > 0 && this.radiusMomentum < 1)) {
+      throw new OptionError(`Invalid radiusMomentum ${this.radiusMomentum}: it must be in (0, 1).`);
+    }
+  }
+
+  /** The operator id (e.g. `tanh-cosine`), for reports. */
+  get operator(): string {
+    return operatorId(this.options);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const cin = shape[shape.length - 1];
+    if (cin == null) throw new OptionError('DecoupledConv2D needs a known number of input channels.');
+    this.kernel = this.addWeight(
+      'kernel',
+      [this.kernelSize[0], this.kernelSize[1], cin, this.filters],
+      'float32',
+      initializerFor(this.kernelInitializer),
+    );
+    if (this.learnableRadius) {
+      this.radiusScale = this.addWeight('radius_scale', [this.filters], 'float32', tf.initializers.ones());
+      this.movingNorm = this.addWeight('moving_norm', [], 'float32', tf.initializers.zeros(), undefined, false);
+      this.movingWeight = this.addWeight('moving_weight', [], 'float32', tf.initializers.zeros(), undefined, false);
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const [n, h, w] = shape;
+    const [sh, sw] = this.options.strides;
+    const out = (size: number | null, k: number, s: number): number | null => {
+      if (size == null) return null;
+      return this.options.padding === 'same' ? Math.ceil(size / s) : Math.ceil((size - k + 1) / s);
+    };
+    return [n ?? null, out(h ?? null, this.kernelSize[0], sh), out(w ?? null, this.kernelSize[1], sw), this.filters];
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor4D;
+      const w = this.kernel.read() as Tensor4D;
+      checkConvShapes(x.shape, w.shape, this.options.padding);
+      if (this.options.magnitude === 'standard') {
+        return tf.conv2d(x, w, this.options.strides, this.options.padding);
+      }
+      const parts = decoupledParts(x, w, this.options);
+      const rho = this.learnableRadius ? this.radiusTensor(parts.xNorm, kwargs.training === true) : this.options.radius;
+      return combineParts(parts, this.options, rho);
+    });
+  }
+
+  /**
+   * rho = (r^2 + 1e-4) * m, with m the batch's mean patch norm while training (gradients
+   * flow through it) and its moving average at inference, like a batch-norm statistic.
+   * The average is bias-corrected (divided by 1 - decay^steps) so it is usable from the
+   * first step instead of starting at zero.
+   */
+  private radiusTensor(xNorm: Tensor, training: boolean): Tensor {
+    const r = this.radiusScale!.read();
+    const scale = tf.add(tf.square(r), NORM_EPSILON);
+    let m: Tensor;
+    if (training) {
+      m = tf.mean(xNorm);
+      const d = this.radiusMomentum;
+      this.movingNorm!.write(tf.add(tf.mul(this.movingNorm!.read(), d), tf.mul(m, 1 - d)));
+      this.movingWeight!.write(tf.add(tf.mul(this.movingWeight!.read(), d), 1 - d));
+    } else {
+      const weight = this.movingWeight!.read();
+      // Before any training step there is no statistic: fall back to m = 1.
+      m = tf.where(tf.greater(weight, 0), tf.div(this.movingNorm!.read(), tf.maximum(weight, 1e-12)), tf.scalar(1));
+    }
+    return tf.mul(scale, m);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const o = this.options;
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      magnitude: o.magnitude,
+      angular: o.angular,
+      weighting: o.weighting,
+      radius: o.radius,
+      alpha: o.alpha,
+      beta: o.beta,
+      k: o.k,
+      strides: o.strides,
+      padding: o.padding,
+      learnableRadius: this.learnableRadius,
+      radiusMomentum: this.radiusMomentum,
+      kernelInitializer: this.kernelInitializer,
+    };
+  }
+}
+
+function initializerFor(name: string): ReturnType<typeof tf.initializers.glorotUniform> {
+  const table: Record<string, () => ReturnType<typeof tf.initializers.glorotUniform>> = {
+    glorotUniform: () => tf.initializers.glorotUniform({}),
+    glorotNormal: () => tf.initializers.glorotNormal({}),
+    heNormal: () => tf.initializers.heNormal({}),
+    heUniform: () => tf.initializers.heUniform({}),
+  };
+  const make = table[name];
+  if (!make) {
+    throw new OptionError(`Invalid kernelInitializer '${name}'. Valid values: ${Object.keys(table).join(', ')}.`);
+  }
+  return make();
+}
+
+tf.serialization.registerClass(DecoupledConv2D);
+
+/** Convenience factory in the style of tf.layers.conv2d. */
+export function decoupledConv2dLayer(args: DecoupledConv2DArgs): DecoupledConv2D {
+  return new DecoupledConv2D(args);
+}
