@@ -30,6 +30,8 @@ export interface DecoupledConv2DArgs extends DecoupledOptionsInput, NonNullable<
   radiusMomentum?: number;
   /** Initializer name for the filter (default glorotUniform). */
   kernelInitializer?: string;
+  /** Seed of the filter initializer: the same seed gives the same initial weights. */
+  seed?: number;
 }
 
 export class DecoupledConv2D extends tf.layers.Layer {
@@ -41,6 +43,7 @@ export class DecoupledConv2D extends tf.layers.Layer {
   readonly learnableRadius: boolean;
   readonly radiusMomentum: number;
   readonly kernelInitializer: string;
+  readonly seed: number | undefined;
 
   kernel!: LayerVariable;
   /** Learnable radius r per output channel (only with learnableRadius). */
@@ -57,6 +60,7 @@ export class DecoupledConv2D extends tf.layers.Layer {
       learnableRadius,
       radiusMomentum,
       kernelInitializer,
+      seed,
       magnitude,
       angular,
       weighting,
@@ -82,6 +86,7 @@ export class DecoupledConv2D extends tf.layers.Layer {
     this.learnableRadius = learnableRadius ?? false;
     this.radiusMomentum = radiusMomentum ?? 0.999;
     this.kernelInitializer = kernelInitializer ?? 'glorotUniform';
+    this.seed = seed;
     if (this.learnableRadius && !usesRadius(this.options)) {
       throw new OptionError(
         `Invalid learnableRadius for magnitude '${this.options.magnitude}' with weighting ` +
@@ -107,7 +112,7 @@ export class DecoupledConv2D extends tf.layers.Layer {
       'kernel',
       [this.kernelSize[0], this.kernelSize[1], cin, this.filters],
       'float32',
-      initializerFor(this.kernelInitializer),
+      initializerFor(this.kernelInitializer, this.seed),
     );
     if (this.learnableRadius) {
       this.radiusScale = this.addWeight('radius_scale', [this.filters], 'float32', tf.initializers.ones());
@@ -183,16 +188,17 @@ export class DecoupledConv2D extends tf.layers.Layer {
       learnableRadius: this.learnableRadius,
       radiusMomentum: this.radiusMomentum,
       kernelInitializer: this.kernelInitializer,
+      ...(this.seed === undefined ? {} : { seed: this.seed }),
     };
   }
 }
 
-function initializerFor(name: string): ReturnType<typeof tf.initializers.glorotUniform> {
+function initializerFor(name: string, seed?: number): ReturnType<typeof tf.initializers.glorotUniform> {
   const table: Record<string, () => ReturnType<typeof tf.initializers.glorotUniform>> = {
-    glorotUniform: () => tf.initializers.glorotUniform({}),
-    glorotNormal: () => tf.initializers.glorotNormal({}),
-    heNormal: () => tf.initializers.heNormal({}),
-    heUniform: () => tf.initializers.heUniform({}),
+    glorotUniform: () => tf.initializers.glorotUniform({ seed }),
+    glorotNormal: () => tf.initializers.glorotNormal({ seed }),
+    heNormal: () => tf.initializers.heNormal({ seed }),
+    heUniform: () => tf.initializers.heUniform({ seed }),
   };
   const make = table[name];
   if (!make) {
