@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
+import { registerTrain } from './commands/train.js';
+import { registerZoo } from './commands/zoo.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerInfo(program);
+  registerTrain(program);
+  registerZoo(program);
   return program;
 }
 
