@@ -148,6 +148,9 @@ describe('decoupled and adversarial training', () => {
   it('tanh-cosine with weight projection every step: unit-norm filters after training', async () => {
     const r = await trainModel(tiny('mnist/small-cnn/tanh-cosine/standard/s0', { epochs: 1, projectionPeriod: 1 }));
     expect(r.manifest.recipe.projectionPeriod).toBe(1);
+    expect(r.manifest.operator).toEqual({
+      id: 'tanh-cosine', magnitude: 'tanh', angular: 'cosine', weighting: 'none', radius: 1, alpha: 1, beta: 0.5, k: 0.3, learnableRadius: false,
+    });
     const { model } = await loadZooModel(r.dir);
     const decoupled = model.layers.filter((l) => l instanceof DecoupledConv2D) as DecoupledConv2D[];
     expect(decoupled).toHaveLength(2);

@@ -28,12 +28,26 @@ export interface DatasetRecord {
   test: { count: number; sha256: string };
 }
 
+export interface OperatorRecord {
+  id: string;
+  magnitude: string;
+  angular: string;
+  weighting: string;
+  radius: number;
+  alpha: number;
+  beta: number;
+  k: number;
+  learnableRadius: boolean;
+}
+
 export interface ZooManifest {
   format: typeof MANIFEST_FORMAT;
   formatVersion: number;
   id: string;
   model: ZooId;
   dataset: DatasetRecord;
+  /** The operator with every option resolved (the spec's defaults filled in). */
+  operator: OperatorRecord;
   recipe: TrainingRecipe;
   seed: number;
   epochs: number;

@@ -24,7 +24,15 @@ import {
 } from './checkpoint.js';
 import { ZooError } from './errors.js';
 import { evaluateClean } from './evaluate.js';
-import { MANIFEST_FORMAT, MANIFEST_JSON, MANIFEST_VERSION, writeManifest, type ZooManifest } from './manifest.js';
+import {
+  MANIFEST_FORMAT,
+  MANIFEST_JSON,
+  MANIFEST_VERSION,
+  writeManifest,
+  type OperatorRecord,
+  type ZooManifest,
+} from './manifest.js';
+import { parseOperatorId, resolveOptions } from '../../src/ops/options.js';
 import { recipeMismatch, resolveRecipe, type RecipeOverrides, type TrainingRecipe } from './recipe.js';
 import { formatZooId, parseZooId, type ZooId } from './registry.js';
 import { trainStep } from './step.js';
@@ -254,6 +262,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         train: { count: train.count, sha256: train.sha256 },
         test: { count: test.count, sha256: test.sha256 },
       },
+      operator: operatorRecord(zid.operator, recipe),
       recipe,
       seed: zid.seed,
       epochs: recipe.epochs,
@@ -280,6 +289,23 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     adam.dispose();
     model.dispose();
   }
+}
+
+/** The operator id with its resolved options, for the manifest. */
+function operatorRecord(operator: string, recipe: TrainingRecipe): OperatorRecord {
+  const { learnableRadius, ...options } = recipe.operatorOptions;
+  const o = resolveOptions({ ...parseOperatorId(operator), ...options });
+  return {
+    id: operator,
+    magnitude: o.magnitude,
+    angular: o.angular,
+    weighting: o.weighting,
+    radius: o.radius,
+    alpha: o.alpha,
+    beta: o.beta,
+    k: o.k,
+    learnableRadius: learnableRadius === true,
+  };
 }
 
 /** Loads the checkpoint into the model, the optimizer and the generator, after checking it fits. */
