@@ -72,6 +72,21 @@ describe('dcnet train and dcnet zoo', () => {
     }
   });
 
+  it('Ctrl-C (SIGINT) stops at the next batch with a one-line hint to resume', async () => {
+    const out = join(root, 'interrupted');
+    const child = spawn(process.execPath, [BIN, 'train', '--model', ID, '--out', out, ...common, '--epochs', '20'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!existsSync(join(out, 'checkpoint.bin'))) await new Promise((r) => setTimeout(r, 2));
+    child.kill('SIGINT');
+    expect(await exited).toBe(2);
+    expect(stderr).toMatch(/dcnet: interrupted\. The last finished epoch is checkpointed: continue with --resume\./);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+
   it('killed mid-epoch (SIGKILL), then --resume: the same weights as the uninterrupted run', async () => {
     const out = join(root, 'killed');
     const child = spawn(process.execPath, [BIN, 'train', '--model', ID, '--out', out, ...common], { stdio: 'ignore' });

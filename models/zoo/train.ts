@@ -164,7 +164,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
     const run: EpochRun = { id, zid, recipe, model, variables, adam, rng, train, decoupled, options, sessionImages: 0, sessionSeconds: 0 };
     for (let epoch = state.epoch; epoch < recipe.epochs; epoch++) {
-      const record = runEpoch(run, state, epoch);
+      const record = await runEpoch(run, state, epoch);
       state = {
         ...state,
         epoch: epoch + 1,
@@ -256,8 +256,11 @@ interface EpochRun {
   sessionSeconds: number;
 }
 
+/** Lets timers and signal handlers (Ctrl-C, an AbortSignal) run between batches. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** One pass over the shuffled training set; advances state.step. */
-function runEpoch(run: EpochRun, state: CheckpointState, epoch: number): EpochRecord {
+async function runEpoch(run: EpochRun, state: CheckpointState, epoch: number): Promise<EpochRecord> {
   const { recipe, train, options } = run;
   const batches = batchCount(train.count, recipe.batchSize);
   const order = run.rng.permutation(train.count);
@@ -266,6 +269,7 @@ function runEpoch(run: EpochRun, state: CheckpointState, epoch: number): EpochRe
   let correct = 0;
   let seen = 0;
   for (let b = 0; b < batches; b++) {
+    await yieldToEventLoop();
     if (options.signal?.aborted) throw new TrainingAborted(`Training of ${run.id} aborted in epoch ${epoch + 1}.`);
     const { x, y, size } = gatherBatch(train, order, b, recipe.batchSize);
     let result: StepResult;
