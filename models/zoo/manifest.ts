@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../src/io/fs-handler.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
+import type { DecoupledOptions } from '../../src/ops/options.js';
 import { ZooError } from './errors.js';
 import type { EpochRecord } from './checkpoint.js';
 import type { TrainingRecipe } from './recipe.js';
@@ -28,17 +29,8 @@ export interface DatasetRecord {
   test: { count: number; sha256: string };
 }
 
-export interface OperatorRecord {
-  id: string;
-  magnitude: string;
-  angular: string;
-  weighting: string;
-  radius: number;
-  alpha: number;
-  beta: number;
-  k: number;
-  learnableRadius: boolean;
-}
+/** The operator's id and every option (strides and padding belong to each layer). */
+export type OperatorRecord = { id: string } & Omit<DecoupledOptions, 'strides' | 'padding'> & { learnableRadius: boolean };
 
 export interface ZooManifest {
   format: typeof MANIFEST_FORMAT;

@@ -314,18 +314,8 @@ async function runEpoch(run: EpochRun, state: CheckpointState, epoch: number): P
 /** The operator id with its resolved options, for the manifest. */
 function operatorRecord(operator: string, recipe: TrainingRecipe): OperatorRecord {
   const { learnableRadius, ...options } = recipe.operatorOptions;
-  const o = resolveOptions({ ...parseOperatorId(operator), ...options });
-  return {
-    id: operator,
-    magnitude: o.magnitude,
-    angular: o.angular,
-    weighting: o.weighting,
-    radius: o.radius,
-    alpha: o.alpha,
-    beta: o.beta,
-    k: o.k,
-    learnableRadius: learnableRadius === true,
-  };
+  const { strides: _s, padding: _p, ...resolved } = resolveOptions({ ...parseOperatorId(operator), ...options });
+  return { id: operator, ...resolved, learnableRadius: learnableRadius === true };
 }
 
 /** Loads the checkpoint into the model, the optimizer and the generator, after checking it fits. */
