@@ -26,6 +26,7 @@ interface TrainCliOptions {
   advFraction?: number;
   advWeight?: number;
   labelSmoothing?: number;
+  augment?: string;
   projectionPeriod?: number;
   radius?: number;
   learnableRadius?: boolean;
@@ -65,6 +66,7 @@ export function registerTrain(program: Command): void {
     .option('--attack-step-size <x>', 'pgd-at: PGD step size (default eps/4)', parseNumber('--attack-step-size'))
     .option('--adv-fraction <x>', 'share of each batch made adversarial (default fgsm-at 0.5, pgd-at 1)', parseNumber('--adv-fraction'))
     .option('--adv-weight <x>', 'loss weight of adversarial examples (default 1)', parseNumber('--adv-weight'))
+    .option('--augment <kind>', 'training augmentation: none, crop-flip (4-pixel reflect pad, random crop, horizontal flip; default on cifar10)')
     .option('--label-smoothing <x>', 'label smoothing (default 0)', parseNumber('--label-smoothing'))
     .option('--projection-period <n>', 'decoupled models: weight projection every n steps, 0 = never (default 100)', parseInteger('--projection-period'))
     .option('--radius <x>', 'decoupled operator radius rho (default 1)', parseNumber('--radius'))
@@ -96,6 +98,7 @@ export function registerTrain(program: Command): void {
         adversarialFraction: opts.advFraction,
         adversarialWeight: opts.advWeight,
         labelSmoothing: opts.labelSmoothing,
+        augmentation: opts.augment,
         projectionPeriod: opts.projectionPeriod,
         trainLimit: opts.trainLimit,
         testLimit: opts.testLimit,
