@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
+import { registerBench } from './commands/bench.js';
+import { registerReport } from './commands/report.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerInfo(program);
+  registerBench(program);
+  registerReport(program);
   return program;
 }
 
