@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
+import { registerTrain } from './commands/train.js';
+import { registerZoo } from './commands/zoo.js';
 import { registerBench } from './commands/bench.js';
 import { registerReport } from './commands/report.js';
 
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerInfo(program);
+  registerTrain(program);
+  registerZoo(program);
   registerBench(program);
   registerReport(program);
   return program;
