@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
+import { registerAttack } from './commands/attack.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerInfo(program);
+  registerAttack(program);
   return program;
 }
 
