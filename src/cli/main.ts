@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
+import { registerAttack } from './commands/attack.js';
 import { registerBench } from './commands/bench.js';
 import { registerReport } from './commands/report.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerTrain(program);
   registerZoo(program);
+  registerAttack(program);
   registerBench(program);
   registerReport(program);
   return program;
