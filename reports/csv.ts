@@ -13,7 +13,7 @@ const COLUMNS = [
 ] as const;
 
 const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(6));
-const acc = (a: Accuracy | undefined) => [f(a?.value), f(a?.lo), f(a?.hi)];
+const acc = (a: Accuracy | undefined) => [f(a?.accuracy), f(a?.ci95[0]), f(a?.ci95[1])];
 
 export function renderCsv(models: ModelResult[]): string {
   const rows: unknown[][] = [];

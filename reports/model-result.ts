@@ -1,17 +1,11 @@
 // One JSON result per model, in RobustBench's spirit: every table, plot and CSV row of a
 // report is derived from these files.
 import { BOUNDED_MAGNITUDES, parseOperatorId } from '../src/ops/options.js';
+import type { Accuracy, SanityCheck } from '../src/eval/index.js';
+
+export type { Accuracy, SanityCheck };
 
 export const MODEL_RESULT_SCHEMA = 'dcnet-robustness/model-result@1';
-
-/** An accuracy with its Wilson 95% interval and the counts behind it. */
-export interface Accuracy {
-  value: number;
-  lo: number;
-  hi: number;
-  correct: number;
-  n: number;
-}
 
 export type AttackMode = 'white-box' | 'transfer' | 'score-based' | 'noise';
 
@@ -27,13 +21,6 @@ export interface AttackRow {
   /** ART: not fooled, over the clean-correct points only. */
   conditional: Accuracy;
   imagesPerSecond?: number;
-}
-
-export interface SanityFinding {
-  name: string;
-  passed: boolean;
-  message: string;
-  numbers?: Record<string, unknown>;
 }
 
 export type Family = 'baseline' | 'bounded' | 'unbounded';
@@ -61,7 +48,8 @@ export interface ModelResult {
   results: AttackRow[];
   /** Per point: robust only if every attack of that mode (and epsilon) fails on it. */
   worstCase: Array<{ mode: AttackMode | 'all'; epsilon: number; robust: Accuracy }>;
-  sanity: SanityFinding[];
+  /** The evaluation engine's sanity checks (passed, failed or skipped, with their numbers). */
+  sanity: SanityCheck[];
 }
 
 export function familyOf(operator: string): Family {

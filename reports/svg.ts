@@ -45,8 +45,8 @@ export function renderAccuracyVsEps(
     const dash = m.model.training === 'standard' ? '' : ' stroke-dasharray="6 3"';
     const pts = xs
       .map((e) => [e, e === 0 ? m.evaluation.clean : accuracyOf(m, mode, attack, e)] as const)
-      .filter(([, a]) => a && Number.isFinite(a.value))
-      .map(([e, a]) => `${x(e).toFixed(1)},${y(a!.value).toFixed(1)}`);
+      .filter(([, a]) => a && a.n > 0)
+      .map(([e, a]) => `${x(e).toFixed(1)},${y(a!.accuracy).toFixed(1)}`);
     if (pts.length === 0) return;
     parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
     for (const p of pts) {

@@ -1,6 +1,6 @@
 // Looks up accuracies in the per-model results, the one source every table is derived from.
+import { accuracy } from '../src/eval/index.js';
 import type { Accuracy, AttackMode, Family, ModelResult } from './model-result.js';
-import { wilson } from './wilson.js';
 
 export function findModel(models: ModelResult[], operator: string, training: string): ModelResult | undefined {
   return models.find((m) => m.model.operator === operator && m.model.training === training);
@@ -22,7 +22,7 @@ export function pooled(accuracies: Accuracy[]): Accuracy | undefined {
   if (accuracies.length === 0) return undefined;
   const correct = accuracies.reduce((a, b) => a + b.correct, 0);
   const n = accuracies.reduce((a, b) => a + b.n, 0);
-  return wilson(correct, n);
+  return accuracy(correct, n);
 }
 
 export function familyAccuracy(
@@ -41,11 +41,11 @@ export function familyAccuracy(
 }
 
 export function pct(a: Accuracy | undefined, withInterval = true): string {
-  if (!a || !Number.isFinite(a.value)) return '—';
-  const v = (a.value * 100).toFixed(1);
-  return withInterval ? `${v} (${(a.lo * 100).toFixed(1)}–${(a.hi * 100).toFixed(1)})` : v;
+  if (!a || a.n === 0) return '—';
+  const v = (a.accuracy * 100).toFixed(1);
+  return withInterval ? `${v} (${(a.ci95[0] * 100).toFixed(1)}–${(a.ci95[1] * 100).toFixed(1)})` : v;
 }
 
 export function intervalsOverlap(a: Accuracy, b: Accuracy): boolean {
-  return a.lo <= b.hi && b.lo <= a.hi;
+  return a.ci95[0] <= b.ci95[1] && b.ci95[0] <= a.ci95[1];
 }

@@ -5,7 +5,6 @@ import { BUILTIN_PROFILES } from '../src/bench/profile.js';
 import { paperLayoutTable, renderMarkdown } from '../reports/markdown.js';
 import { renderCsv } from '../reports/csv.js';
 import { encodePng } from '../reports/png.js';
-import { wilson } from '../reports/wilson.js';
 import { familyAccuracy } from '../reports/tables.js';
 import { renderAccuracyVsEps } from '../reports/svg.js';
 import { fakeResults } from './helpers/fake-results.js';
@@ -19,17 +18,6 @@ const models = fakeResults(profile, N, (op, _t, mode, attack) => {
   return /^(sphere|ball|tanh)-/.test(op) ? 40 : mode === 'score-based' ? 12 : 10;
 });
 const input = { runName: 'quick', profile, models, backend: 'wasm', toolkitVersion: 't', cellSeconds: 60, generatedAt: 'now', missing: [] };
-
-describe('wilson interval', () => {
-  it('matches known values', () => {
-    const a = wilson(5, 10);
-    expect(a.lo).toBeCloseTo(0.2366, 3);
-    expect(a.hi).toBeCloseTo(0.7634, 3);
-    const z = wilson(0, 10);
-    expect(z.lo).toBe(0);
-    expect(z.hi).toBeCloseTo(0.2775, 3);
-  });
-});
 
 describe('paper-layout tables', () => {
   it('has the paper rows (none, FGSM, BIM, ... per training) and one column per operator in profile order', () => {

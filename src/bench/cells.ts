@@ -1,6 +1,9 @@
 // The benchmark grid as cells: train a model, or evaluate one model under every attack.
 // One evaluation cell per model keeps all its attacks together, which the per-point worst
 // case and the cross-attack sanity checks need.
+import { formatZooId } from '../../models/zoo/index.js';
+import type { DatasetName } from '../data/index.js';
+import type { Architecture } from '../../models/architectures.js';
 import type { BenchProfile, Training } from './profile.js';
 
 export interface ModelRef {
@@ -29,7 +32,13 @@ export interface EvaluateCell {
 export type Cell = TrainCell | EvaluateCell;
 
 export function modelId(profile: BenchProfile, operator: string, training: Training, seed: number): string {
-  return `${profile.dataset}/${profile.architecture}/${operator}/${training}/s${seed}`;
+  return formatZooId({
+    dataset: profile.dataset as DatasetName,
+    architecture: profile.architecture as Architecture,
+    operator,
+    training,
+    seed,
+  });
 }
 
 function ref(profile: BenchProfile, operator: string, training: Training, seed: number): ModelRef {

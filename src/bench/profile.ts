@@ -3,13 +3,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { parseOperatorId } from '../ops/options.js';
+import { DATASET_NAMES } from '../data/index.js';
+import { TRAININGS, type Training } from '../../models/zoo/index.js';
+
+export { TRAININGS, type Training };
 
 export class ProfileError extends Error {
   override name = 'ProfileError';
 }
-
-export const TRAININGS = ['standard', 'fgsm-at', 'pgd-at'] as const;
-export type Training = (typeof TRAININGS)[number];
 
 /** One attack as the evaluation engine runs it. */
 export interface AttackSpec {
@@ -53,8 +54,8 @@ export interface BenchProfile {
       source: { operator: string; training: Training; seed: number };
       attacks: AttackSpec[];
     };
-    /** Score-based black-box check against gradient masking (Square), on `n` points or fewer. */
-    scoreBased: AttackSpec & { n?: number };
+    /** Score-based black-box check against gradient masking (Square). */
+    scoreBased: AttackSpec;
     seed: number;
   };
 }
@@ -90,7 +91,7 @@ const QUICK: BenchProfile = {
       source: { operator: 'standard', training: 'standard', seed: 1 },
       attacks: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 10, relStepSize: 0.25 } }],
     },
-    scoreBased: { name: 'square', params: { queries: 100 }, n: 200 },
+    scoreBased: { name: 'square', params: { queries: 100 } },
     seed: 0,
   },
 };
@@ -121,7 +122,7 @@ const PAPER: BenchProfile = {
       source: { operator: 'standard', training: 'standard', seed: 1 },
       attacks: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 10, relStepSize: 0.25 } }],
     },
-    scoreBased: { name: 'square', params: { queries: 1000 }, n: 1000 },
+    scoreBased: { name: 'square', params: { queries: 1000 } },
     seed: 0,
   },
 };
@@ -142,7 +143,7 @@ const TINY: BenchProfile = {
     tableEpsilon: 0.1,
     whiteBox: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 3, relStepSize: 0.5 } }],
     transfer: { source: { operator: 'standard', training: 'standard', seed: 1 }, attacks: [{ name: 'fgsm' }] },
-    scoreBased: { name: 'square', params: { queries: 10 }, n: 32 },
+    scoreBased: { name: 'square', params: { queries: 10 } },
   },
 };
 
@@ -182,7 +183,9 @@ export function validateProfile(input: unknown, where = '(inline)'): BenchProfil
   if (typeof p.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(p.name)) {
     fail(where, `'name' must be letters, digits, '.', '_' or '-' (it names the report folder).`);
   }
-  if (typeof p.dataset !== 'string') fail(where, `'dataset' must be a string.`);
+  if (!(DATASET_NAMES as readonly string[]).includes(p.dataset)) {
+    fail(where, `'dataset' ${JSON.stringify(p.dataset)} is unknown. Valid values: ${DATASET_NAMES.join(', ')}.`);
+  }
   if (!(ARCHITECTURES as readonly string[]).includes(p.architecture)) {
     fail(where, `'architecture' ${JSON.stringify(p.architecture)} is unknown. Valid values: ${ARCHITECTURES.join(', ')}.`);
   }

@@ -2,7 +2,7 @@
 import type { BenchProfile } from '../../src/bench/profile.js';
 import { modelId } from '../../src/bench/cells.js';
 import { familyOf, MODEL_RESULT_SCHEMA, type ModelResult } from '../../reports/model-result.js';
-import { wilson } from '../../reports/wilson.js';
+import { accuracy as wilson } from '../../src/eval/index.js';
 
 /** robust(op, training, mode, attack, eps) gives the number of robust points out of n. */
 export function fakeResults(
@@ -31,7 +31,7 @@ export function fakeResults(
         evaluation: { n, seed: 0, backend: 'wasm', toolkitVersion: 'test', wallSeconds: 1, clean: wilson(clean, n) },
         results,
         worstCase: e.epsilons.map((eps) => ({ mode: 'all' as const, epsilon: eps, robust: wilson(Math.min(...results.filter((r) => r.epsilon === eps).map((r) => r.robust.correct)), n) })),
-        sanity: [{ name: 'eps0-identity', passed: true, message: 'eps 0 returns the input' }],
+        sanity: [{ id: 'eps0-identity', status: 'passed', message: 'eps 0 returns the input', numbers: {} }],
       };
     }),
   );
