@@ -79,6 +79,7 @@ function comparisons(input: ReportInput): Comparison[] {
   const lines: Array<[AttackMode | 'all', string]> = [
     ['white-box', 'none'],
     ...profile.evaluation.whiteBox.map((a) => ['white-box', a.name] as [AttackMode, string]),
+    ['white-box', 'worst'],
     ...profile.evaluation.transfer.attacks.map((a) => ['transfer', a.name] as [AttackMode, string]),
     ['score-based', profile.evaluation.scoreBased.name],
     ['all', 'worst'],
@@ -188,7 +189,7 @@ export function renderMarkdown(input: ReportInput): string {
   const e = p.evaluation.tableEpsilon;
   const cmp = comparisons(input);
   const whiteAttacks = [...p.evaluation.whiteBox.map((a) => a.name), 'worst'];
-  const transferAttacks = p.evaluation.transfer.attacks.map((a) => a.name);
+  const transferAttacks = [...p.evaluation.transfer.attacks.map((a) => a.name), ...(p.evaluation.transfer.attacks.length > 1 ? ['worst'] : [])];
   const lines = [
     `# Robustness report: ${input.runName}`,
     '',
@@ -198,7 +199,10 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     '## Findings',
     '',
-    ...findings(input, cmp).map((f) => `- ${f}`),
+    ...(() => {
+      const f = findings(input, cmp);
+      return f.length ? f.map((x) => `- ${x}`) : ['- No bounded-vs-unbounded comparison: the profile needs operators of both families.'];
+    })(),
     '',
     '### Is the robustness real? (gradient-masking checks)',
     '',

@@ -2,7 +2,7 @@
 // under every attack of the profile and turn the engine's result into the model's result.
 import { tf } from '../tf.js';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { evaluate, type AttackRequest, type EvaluationResult } from '../eval/index.js';
+import { evaluate, worstCase, type AttackKind, type AttackRequest, type EvaluationResult } from '../eval/index.js';
 import { logitsOf, perturb } from '../../attacks/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,12 +54,12 @@ function dataset(profile: BenchProfile, split: 'train' | 'test', limit?: number)
   return d;
 }
 
-export function trainOverrides(profile: BenchProfile): RecipeOverrides {
+export function trainOverrides(profile: BenchProfile, training: string): RecipeOverrides {
   return {
     epochs: profile.train.epochs,
     batchSize: profile.train.batch,
     learningRate: profile.train.lr,
-    epsilon: profile.train.eps,
+    ...(training === 'standard' ? {} : { epsilon: profile.train.eps }),
     ...(profile.train.limit ? { trainLimit: profile.train.limit } : {}),
   };
 }
@@ -69,7 +69,7 @@ function reusable(id: string, setup: WorkerSetup): ZooManifest | undefined {
   if (!existsSync(join(modelDir(id, resolveZooDir(setup.zooDir)), MANIFEST_JSON))) return undefined;
   // A model that is there must be intact (checksums) and trained as the profile says.
   const { manifest } = verifyZooModel(id, { zooDir: setup.zooDir });
-  const wanted = resolveRecipe(parseZooId(id), trainOverrides(setup.profile));
+  const wanted = resolveRecipe(parseZooId(id), trainOverrides(setup.profile, parseZooId(id).training));
   const mismatch =
     recipeMismatch(manifest.recipe, wanted) ??
     (manifest.recipe.epochs !== wanted.epochs ? `epochs: zoo ${manifest.recipe.epochs}, profile ${wanted.epochs}` : undefined);
@@ -98,7 +98,7 @@ async function runTrain(cell: TrainCell, setup: WorkerSetup, progress: ProgressF
   const { id } = cell.model;
   const existing = reusable(id, setup);
   if (existing) return trainSummary(id, existing, true);
-  const overrides = trainOverrides(setup.profile);
+  const overrides = trainOverrides(setup.profile, cell.model.training);
   const train = dataset(setup.profile, 'train', overrides.trainLimit);
   const test = dataset(setup.profile, 'test');
   const result = await trainModel({
@@ -167,9 +167,33 @@ export function toModelResult(cell: EvaluateCell, profile: BenchProfile, r: Eval
           imagesPerSecond: e.imagesPerSecond,
         })),
       ),
-    worstCase: r.worstCase.map((w) => ({ mode: 'all' as const, epsilon: w.epsilon, robust: w.robust })),
+    worstCase: [
+      ...worstCaseOf(r, 'white-box'),
+      ...worstCaseOf(r, 'transfer'),
+      ...r.worstCase.map((w) => ({ mode: 'all' as const, epsilon: w.epsilon, robust: w.robust })),
+    ],
     sanity: r.checks,
   };
+}
+
+/** Per-point worst case over the attacks of one kind (from the engine's per-point outcomes). */
+function worstCaseOf(r: EvaluationResult, kind: AttackKind): ModelResult['worstCase'] {
+  const perPoint = r.perPoint;
+  if (!perPoint) throw new Error('evaluate() was called without keepPerPoint: no per-point outcomes.');
+  const runs = r.attacks
+    .filter((a) => !a.auxiliary && a.kind === kind)
+    .flatMap((a) =>
+      a.results.map((e) => ({
+        label: a.label,
+        epsilon: e.epsilon,
+        robust: Uint8Array.from(perPoint.robust[`${a.label}@${e.epsilon}`]!, (ch) => (ch === '1' ? 1 : 0)),
+      })),
+    );
+  // One attack of the kind: its own accuracy is the worst case.
+  const single = new Set(runs.map((x) => x.label)).size === 1;
+  return single
+    ? r.attacks.filter((a) => !a.auxiliary && a.kind === kind).flatMap((a) => a.results.map((e) => ({ mode: kind, epsilon: e.epsilon, robust: e.robust })))
+    : worstCase(runs, r.n, r.clean.correct).map((w) => ({ mode: kind, epsilon: w.epsilon, robust: w.robust }));
 }
 
 /** A few test points under the profile's main iterative white-box attack at the table epsilon. */
@@ -220,6 +244,7 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
       n: e.n,
       batch: e.batch,
       seed: e.seed,
+      keepPerPoint: true,
       onProgress: (p) => progress(`${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon}` : ''} ${p.pointsDone}/${p.pointsTotal}`),
     });
     const wallSeconds = (performance.now() - started) / 1000;
