@@ -1,6 +1,8 @@
 // report.md: the paper's white-box and black-box tables (ours, then the paper's), the
 // bounded-vs-unbounded summary, the gradient-masking verdicts, and every setting.
 import type { BenchProfile } from '../src/bench/profile.js';
+import type { SessionRecord } from '../src/bench/results-store.js';
+import { formatDuration } from '../src/bench/progress.js';
 import { type Accuracy, type AttackMode, type Family, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, familyAccuracy, findModel, intervalsOverlap, pct } from './tables.js';
@@ -13,13 +15,15 @@ export interface ReportInput {
   toolkitVersion: string;
   /** Sum of the cells' wall times and the run's own wall time where known. */
   cellSeconds: number;
+  /** Every `dcnet bench` invocation on the run folder (all shards). */
+  sessions?: SessionRecord[];
   generatedAt: string;
   missing: string[];
   /** What examples.png shows, column by column. */
   examplesLegend?: string;
 }
 
-const ATTACK_TITLES: Record<string, string> = { fgsm: 'FGSM', bim: 'BIM', pgd: 'PGD', mifgsm: 'MI-FGSM', square: 'Square', worst: 'worst case', none: 'none' };
+const ATTACK_TITLES: Record<string, string> = { fgsm: 'FGSM', bim: 'BIM', pgd: 'PGD', 'mi-fgsm': 'MI-FGSM', square: 'Square', worst: 'worst case', none: 'none' };
 const TRAINING_TITLES: Record<string, string> = { standard: 'standard training', 'fgsm-at': 'FGSM adv. trained', 'pgd-at': 'PGD adv. trained' };
 const title = (a: string) => ATTACK_TITLES[a] ?? a;
 const eps = (e: number) => `${+e.toFixed(4)}${Math.abs(e * 255 - Math.round(e * 255)) < 1e-6 ? ` (${Math.round(e * 255)}/255)` : ''}`;
@@ -159,6 +163,33 @@ function sanitySection(input: ReportInput): string[] {
   });
 }
 
+function wallTime(input: ReportInput): string {
+  const s = input.sessions ?? [];
+  if (s.length === 0) return 'not recorded';
+  const total = s.reduce((a, b) => a + b.wallSeconds, 0);
+  const jobs = [...new Set(s.map((x) => x.jobs))].join('/');
+  const shards = [...new Set(s.map((x) => x.shard))];
+  return `${formatDuration(total)} over ${s.length} session(s) (${jobs} worker threads${shards.length > 1 ? `, shards ${shards.join(', ')}: summed` : ''})`;
+}
+
+/** What was trained: clean accuracy on the whole test split, time and speed. */
+function modelsTable(input: ReportInput): string {
+  return table(
+    ['model', 'family', 'clean test acc (whole test split)', 'epochs', 'training time', 'train images/s'],
+    input.models.map((m) => {
+      const t = m.model.train;
+      return [
+        `\`${m.model.id}\``,
+        m.model.family,
+        t?.testAccuracy !== undefined ? `${(t.testAccuracy * 100).toFixed(2)}%` : '—',
+        String(t?.epochs ?? '—'),
+        t?.wallSeconds !== undefined ? formatDuration(t.wallSeconds) : '—',
+        t?.imagesPerSecond !== undefined ? String(Math.round(t.imagesPerSecond)) : '—',
+      ];
+    }),
+  );
+}
+
 function settings(input: ReportInput): string {
   const p = input.profile;
   const attacks = (list: Array<{ name: string; params?: Record<string, unknown> }>) =>
@@ -178,7 +209,8 @@ function settings(input: ReportInput): string {
     ['accuracy definitions', 'robust accuracy = correct and not fooled, over all points (RobustBench); conditional = over clean-correct points (ART, in results.csv); 95% Wilson intervals'],
     ['backend', input.backend],
     ['toolkit', `dcnet-robustness ${input.toolkitVersion}`],
-    ['compute', `${(input.cellSeconds / 60).toFixed(1)} cell-minutes`],
+    ['wall time', wallTime(input)],
+    ['compute', `${(input.cellSeconds / 60).toFixed(1)} cell-minutes (sum of every cell's own time)`],
     ['generated', input.generatedAt],
   ];
   return table(['setting', 'value'], rows.map(([k, v]) => [k, v.replace(/\|/g, '\\|')]));
@@ -233,6 +265,10 @@ export function renderMarkdown(input: ReportInput): string {
     '## Sanity checks',
     '',
     ...sanitySection(input),
+    '',
+    '## Models',
+    '',
+    modelsTable(input),
     '',
     '## Settings',
     '',

@@ -62,6 +62,39 @@ export function readRecords(runDir: string): { records: Map<string, CellRecord>;
   return { records, skippedLines };
 }
 
+const SESSIONS_FILE = 'sessions.jsonl';
+
+/** One invocation of `dcnet bench` on a run folder (a run killed and resumed has several). */
+export interface SessionRecord {
+  shard: string;
+  startedAt: string;
+  finishedAt: string;
+  wallSeconds: number;
+  jobs: number;
+  backend: string;
+  ran: number;
+  failed: number;
+}
+
+export function appendSession(runDir: string, s: SessionRecord): void {
+  appendLine(join(runDir, SESSIONS_FILE), JSON.stringify(s));
+}
+
+export function readSessions(runDir: string): SessionRecord[] {
+  const path = join(runDir, SESSIONS_FILE);
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as SessionRecord];
+      } catch {
+        return [];
+      }
+    });
+}
+
 const PROFILE_FILE = 'profile.json';
 
 /**

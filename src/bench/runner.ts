@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from '../version.js';
 import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
 import type { BenchProfile } from './profile.js';
 import { RunProgress } from './progress.js';
-import { appendRecord, type CellRecord, pinProfile, readRecords } from './results-store.js';
+import { appendRecord, appendSession, type CellRecord, pinProfile, readRecords } from './results-store.js';
 import { TaskError, WorkerPool } from './worker-pool.js';
 import { pathToFileURL } from 'node:url';
 
@@ -128,6 +128,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
     await pool.close();
   }
   outcome.wallSeconds = (Date.now() - started) / 1000;
+  appendSession(opts.runDir, {
+    shard: shardName,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date().toISOString(),
+    wallSeconds: outcome.wallSeconds,
+    jobs,
+    backend: opts.backend,
+    ran: outcome.ran,
+    failed: outcome.failed.length,
+  });
   return outcome;
 }
 
