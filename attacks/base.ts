@@ -31,7 +31,8 @@ function checkBatch(x: tf.Tensor4D, labels: tf.Tensor1D): void {
 
 /**
  * One attack at one epsilon on one batch: synchronous, no readback to JS. The result is
- * inside the Linf ball around x and inside [0, 1]; epsilon 0 returns a copy of x.
+ * inside the Linf ball around x and inside [0, 1]. Epsilon 0 is attacked for real (no
+ * shortcut), so "eps 0 returns the input" checks the whole path.
  * Inputs are not range-checked here (that needs a readback): `evaluate` does it.
  */
 export function perturb(
@@ -60,7 +61,6 @@ function perturbResolved(
   params: ParamValues,
   seed: number,
 ): tf.Tensor4D {
-  if (epsilon === 0) return x.clone();
   const def = getAttack(attack);
   return tf.tidy(() => projectLinf(def.run(createContext(logits, x, labels, epsilon, params, seed)), x, epsilon));
 }

@@ -6,3 +6,4 @@ export { getAttack, listAttacks, attackNames, registerAttack } from './registry.
 export { resolveParams, stepSizeParams, resolveStepSize } from './params.js';
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';
 export { logitsOf } from './model.js';
+export { checkAttackContract, contractModel, type ContractCheck, type ContractOptions } from './contract-test.js';

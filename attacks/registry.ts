@@ -3,6 +3,7 @@ import { bim } from './bim.js';
 import { fgsm } from './fgsm.js';
 import { miFgsm } from './mi-fgsm.js';
 import { pgd } from './pgd.js';
+import { rfgsm } from './rfgsm.js';
 import { square } from './square.js';
 import { AttackError, type AttackDefinition } from './types.js';
 
@@ -13,7 +14,7 @@ export function registerAttack(def: AttackDefinition): void {
   REGISTRY.set(def.name, def);
 }
 
-for (const def of [fgsm, bim, pgd, miFgsm, square]) registerAttack(def);
+for (const def of [fgsm, rfgsm, bim, pgd, miFgsm, square]) registerAttack(def);
 
 export function attackNames(): string[] {
   return [...REGISTRY.keys()];

@@ -149,3 +149,17 @@ describe('input validation', () => {
     expect(() => perturb('fgsm', model.logits, x, labels, -0.1)).toThrow(AttackError);
   });
 });
+
+describe('R+FGSM (the worked example)', () => {
+  it('with alpha 0 equals FGSM; with alpha = eps it is a pure random sign step', () => {
+    const f = perturb('fgsm', model.logits, x, labels, 0.1);
+    const r0 = perturb('rfgsm', model.logits, x, labels, 0.1, { relAlpha: 0 });
+    expect(tf.max(tf.abs(tf.sub(f, r0))).dataSync()[0]).toBe(0);
+    const r1 = perturb('rfgsm', model.logits, x, labels, 0.1, { relAlpha: 1 }, 9);
+    const moved = tf.abs(tf.sub(r1, x));
+    const clipped = tf.logicalOr(tf.lessEqual(r1, 0), tf.greaterEqual(r1, 1));
+    // Every coordinate moves by exactly eps unless it hit a bound.
+    expect(tf.all(tf.logicalOr(clipped, tf.less(tf.abs(tf.sub(moved, 0.1)), 1e-6))).dataSync()[0]).toBe(1);
+    tf.dispose([f, r0, r1, moved, clipped]);
+  });
+});

@@ -4,6 +4,9 @@ import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
+import { registerAttack } from './commands/attack.js';
+import { registerBench } from './commands/bench.js';
+import { registerReport } from './commands/report.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerTrain(program);
   registerZoo(program);
+  registerAttack(program);
+  registerBench(program);
+  registerReport(program);
   return program;
 }
 

@@ -1,0 +1,17 @@
+// The attack contract, over every registered attack.
+import { describe, expect, it } from 'vitest';
+import { checkAttackContract, listAttacks } from '../attacks/index.js';
+
+// Only what keeps the suite fast; every other parameter is the attack's default.
+const FAST: Record<string, Record<string, unknown>> = { square: { queries: 100 }, pgd: { steps: 10, relStepSize: 0.25 } };
+
+describe('every registered attack passes the contract', () => {
+  for (const def of listAttacks()) {
+    it(def.name, () => {
+      const checks = checkAttackContract(def.name, { params: FAST[def.name] });
+      const failed = checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
+      expect(failed).toEqual([]);
+      expect(checks.length).toBeGreaterThanOrEqual(7);
+    });
+  }
+});
