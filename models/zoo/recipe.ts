@@ -66,10 +66,13 @@ export interface RecipeOverrides {
   attackStepSize?: number;
 }
 
-/** Epochs by default: enough for small-cnn to converge on each dataset on the CPU path. */
+/**
+ * Epochs by default. Measured: 12 on the embedded subset gives small-cnn 88.2% (see README).
+ * The others are not yet validated against the targets on this CPU path.
+ */
 export const DEFAULT_EPOCHS: Record<string, number> = {
   'fashion-mnist': 15,
-  'fashion-mnist-embedded': 30,
+  'fashion-mnist-embedded': 12,
   mnist: 10,
   cifar10: 40,
 };
