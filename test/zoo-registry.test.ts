@@ -4,6 +4,7 @@ import {
   formatZooId,
   isZooId,
   parseZooId,
+  recipeMismatch,
   resolveRecipe,
   zooEntries,
   ZOO_OPERATORS,
@@ -78,6 +79,16 @@ describe('training recipe', () => {
     expect(c.adversarial!.epsilon).toBeCloseTo(8 / 255, 12);
     const p = resolveRecipe(parseZooId('mnist/small-cnn/standard/pgd-at/s0'), { epsilon: 0.2 });
     expect(p.adversarial).toEqual({ attack: 'pgd', epsilon: 0.2, fraction: 1, weight: 1, steps: 10, stepSize: 0.05 });
+  });
+
+  it('compares recipes for resume and reuse: epochs may differ, nothing else', () => {
+    const id = parseZooId('mnist/small-cnn/standard/fgsm-at/s0');
+    const r = resolveRecipe(id);
+    expect(recipeMismatch(r, resolveRecipe(id, { epochs: 99 }))).toBeUndefined();
+    expect(recipeMismatch(r, resolveRecipe(id, { epsilon: 0.2 }))).toMatch(/adversarial: checkpoint .*"epsilon":0.1.*now .*"epsilon":0.2/);
+    // A recipe saved before the augmentation setting existed means no augmentation.
+    const { augmentation: _a, ...older } = r;
+    expect(recipeMismatch(older as never, r)).toBeUndefined();
   });
 
   it('refuses bad values and options that do not apply', () => {

@@ -15,6 +15,7 @@ export {
   DEFAULT_EPOCHS,
   PGD_AT_REL_STEP,
   PGD_AT_STEPS,
+  recipeMismatch,
   resolveRecipe,
   type AdversarialRecipe,
   type OperatorOptions,

@@ -163,14 +163,14 @@ export function resolveRecipe(id: ZooId, o: RecipeOverrides = {}): TrainingRecip
  * The settings a resumed run must share with its checkpoint (everything but the number of
  * epochs, which may grow: the shuffle stream does not depend on it).
  */
-export function recipeMismatch(saved: TrainingRecipe, now: TrainingRecipe): string | undefined {
-  const a = JSON.stringify({ ...saved, epochs: 0 });
-  const b = JSON.stringify({ ...now, epochs: 0 });
-  if (a === b) return undefined;
+export function recipeMismatch(stored: TrainingRecipe, now: TrainingRecipe): string | undefined {
+  // Recipes written before the augmentation setting existed trained without augmentation.
+  const saved: TrainingRecipe = { ...stored, augmentation: stored.augmentation ?? 'none' };
   const keys = new Set([...Object.keys(saved), ...Object.keys(now)]);
   const differing = [...keys].filter(
     (k) => k !== 'epochs' && JSON.stringify((saved as never)[k]) !== JSON.stringify((now as never)[k]),
   );
+  if (!differing.length) return undefined;
   return differing
     .map((k) => `${k}: checkpoint ${JSON.stringify((saved as never)[k])}, now ${JSON.stringify((now as never)[k])}`)
     .join('; ');
