@@ -5,7 +5,7 @@ import { tf } from '../../tf.js';
 import { loadModel } from '../../io/fs-handler.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadDataset } from '../../data/index.js';
-import { getAttack } from '../../../attacks/index.js';
+import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
 import { evaluate, type AttackRequest, type EvaluationResult } from '../../eval/index.js';
 import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
 import { formatEvaluation } from '../format-evaluation.js';
@@ -60,6 +60,8 @@ function parseNumber(flag: string, text: string | undefined, integer: boolean): 
 /** Maps --steps etc. onto the attacks that declare those parameters. */
 export function attackRequests(opts: AttackOptions): AttackRequest[] {
   const epsilons = parseEpsilons(opts.eps);
+  // Refuse bad epsilons and parameters before any data or model is loaded.
+  epsilons.forEach(checkEpsilon);
   const shared: Array<[string, string, number | undefined]> = [
     ['--steps', 'steps', parseNumber('--steps', opts.steps, true)],
     ['--step-size', 'stepSize', parseNumber('--step-size', opts.stepSize, false)],
@@ -75,6 +77,7 @@ export function attackRequests(opts: AttackOptions): AttackRequest[] {
     const def = getAttack(transfer ? full.slice('transfer:'.length) : full);
     const params: Record<string, number> = {};
     for (const [, key, value] of shared) if (value !== undefined && key in def.params) params[key] = value;
+    resolveParams(def, params);
     return { name: def.name, epsilons, params, transfer };
   });
   for (const [flag, key, value] of shared) {
