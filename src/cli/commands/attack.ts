@@ -31,6 +31,7 @@ interface AttackOptions {
   allowProbabilities?: boolean;
   json?: boolean;
   out?: string;
+  checkpoint?: string;
   backend: string;
 }
 
@@ -120,6 +121,7 @@ export function registerAttack(program: Command): void {
     .option('--allow-probabilities', 'attack a model that outputs probabilities (flagged) instead of refusing')
     .option('--json', 'print the full result as JSON')
     .option('--out <file>', 'also write the JSON result to this file (atomically)')
+    .option('--checkpoint <file>', 'save finished batches to this JSON-lines file; rerunning the same command resumes from it')
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
     .action(async (opts: AttackOptions) => {
       const attacks = attackRequests(opts);
@@ -151,8 +153,13 @@ export function registerAttack(program: Command): void {
         seed,
         checks: opts.checks,
         allowProbabilities: opts.allowProbabilities,
+        checkpoint: opts.checkpoint,
         onProgress: progress
-          ? (p) => process.stderr.write(`\r${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon.toFixed(4)}` : ''}: ${p.pointsDone}/${p.pointsTotal}   `)
+          ? (p) =>
+              process.stderr.write(
+                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
+                  (p.label ? `, done: ${p.label} at eps ${p.epsilon!.toFixed(4)}` : ''),
+              )
           : undefined,
       });
       if (progress) process.stderr.write('\r\x1b[K');
