@@ -2,6 +2,7 @@
 // dependency whose install downloads a binary from outside the npm registry, so it is often
 // absent: `auto` tries the fastest backend that loads and falls back to WebAssembly.
 import { tf } from './tf.js';
+import { installWasmKernels } from './wasm-kernels/index.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -55,6 +56,9 @@ const startHooks: Array<(info: BackendInfo) => Promise<boolean> | boolean> = [];
 export function onBackendStart(hook: (info: BackendInfo) => Promise<boolean> | boolean): void {
   startHooks.push(hook);
 }
+
+// The wasm backend lacks a filter-gradient kernel and runs other gradients slowly.
+onBackendStart((info) => installWasmKernels(info.engineName));
 
 export class BackendError extends Error {
   override name = 'BackendError';

@@ -1,0 +1,60 @@
+// Convolution geometry shared by the gradient kernels: TF.js's own shape and padding rules.
+import { tf } from '../tf.js';
+
+export interface ConvGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export function convGeometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: unknown,
+  dimRoundingMode?: unknown,
+): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad as 'same',
+    dimRoundingMode as 'floor' | undefined,
+  );
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/** Explicit NHWC padding attribute for the wasm Conv2D kernel. */
+export function explicitPad(top: number, bottom: number, left: number, right: number): number[][] {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}

@@ -1,0 +1,114 @@
+// dL/dx of a 2-D convolution as one XNNPACK convolution: the "full" correlation of dy (with
+// stride-1 zeros inserted between its pixels) with the spatially flipped filter, whose
+// in/out channels are swapped.
+import { tf } from '../tf.js';
+import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
+import { requireChannelsLast, withScope, type KernelScope, type TensorInfo } from './wasm-backend.js';
+
+interface Attrs {
+  strides: number | [number, number];
+  pad: unknown;
+  dataFormat?: string;
+  dimRoundingMode?: unknown;
+  inputShape: [number, number, number, number];
+}
+
+function conv2dBackpropInput(args: {
+  inputs: { dy: TensorInfo; filter: TensorInfo };
+  attrs: Attrs;
+  backend: unknown;
+}): TensorInfo {
+  const { dy, filter } = args.inputs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs;
+  requireChannelsLast('Conv2DBackpropInput', dataFormat);
+  const g = convGeometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
+  return withScope(args.backend, (s) => {
+    const flipped = flippedFilter(s, filter, g);
+    // Rows of dy's "full" correlation: dy's pixel p sits at p*stride + padHead.
+    const padTop = g.filterHeight - 1 - g.padTop;
+    const padLeft = g.filterWidth - 1 - g.padLeft;
+    const padBottom = g.inHeight + g.padTop - ((g.outHeight - 1) * g.strideHeight + 1);
+    const padRight = g.inWidth + g.padLeft - ((g.outWidth - 1) * g.strideWidth + 1);
+    const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
+    if (unitStride && Math.min(padTop, padLeft, padBottom, padRight) >= 0) {
+      // XNNPACK pads implicitly: no extra memory pass.
+      return s.run(
+        'Conv2D',
+        { x: dy, filter: flipped },
+        {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: explicitPad(padTop, padBottom, padLeft, padRight),
+          dataFormat: 'NHWC',
+        },
+      );
+    }
+    const spread = spreadPadded(s, dy, g, padTop, padLeft);
+    return s.run(
+      'Conv2D',
+      { x: spread, filter: flipped },
+      { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC' },
+    );
+  });
+}
+
+/** w [kh, kw, cin, cout] -> w reversed in space, [kh, kw, cout, cin]. */
+function flippedFilter(s: KernelScope, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const kh = g.filterHeight;
+  const kw = g.filterWidth;
+  const ci = g.inChannels;
+  const co = g.outChannels;
+  const out = s.alloc([kh, kw, co, ci]);
+  const src = s.view(filter);
+  const dst = s.view(out);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const from = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+      const to = (i * kw + j) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        for (let o = 0; o < co; o++) dst[to + o * ci + c] = src[from + c * co + o]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * dy placed on a zero canvas [N, H + kh - 1, W + kw - 1, O] at p*stride + padTop (pixels that
+ * fall outside, possible with unusual explicit padding, touch no input and are dropped).
+ */
+function spreadPadded(
+  s: KernelScope,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  padTop: number,
+  padLeft: number,
+): TensorInfo {
+  const ch = g.inHeight + g.filterHeight - 1;
+  const cw = g.inWidth + g.filterWidth - 1;
+  const co = g.outChannels;
+  const out = s.alloc([g.batch, ch, cw, co]);
+  const src = s.view(dy);
+  const dst = s.view(out);
+  dst.fill(0);
+  for (let n = 0; n < g.batch; n++) {
+    for (let p = 0; p < g.outHeight; p++) {
+      const row = p * g.strideHeight + padTop;
+      if (row < 0 || row >= ch) continue;
+      for (let q = 0; q < g.outWidth; q++) {
+        const col = q * g.strideWidth + padLeft;
+        if (col < 0 || col >= cw) continue;
+        const from = ((n * g.outHeight + p) * g.outWidth + q) * co;
+        const to = ((n * ch + row) * cw + col) * co;
+        for (let o = 0; o < co; o++) dst[to + o] = src[from + o]!;
+      }
+    }
+  }
+  return out;
+}
+
+export const conv2dBackpropInputConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: conv2dBackpropInput as unknown as tf.KernelFunc,
+};

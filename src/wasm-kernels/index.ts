@@ -1,0 +1,33 @@
+// The project's kernels for TF.js's WebAssembly backend: the convolution and max-pool
+// gradients that the backend lacks (Conv2DBackpropFilter) or runs slowly, so that ordinary
+// automatic differentiation trains on wasm. Installed by src/backend.ts when wasm starts.
+import { tf } from '../tf.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { captureBuiltIns } from './wasm-backend.js';
+
+/** Every kernel this module registers for the wasm backend. */
+export const WASM_KERNELS: readonly tf.KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  maxPoolGradConfig,
+];
+
+/** Built-in wasm kernels our composites call. */
+const BUILT_INS_USED = ['Conv2D', 'Transpose'] as const;
+
+let installed = false;
+
+/** Registers the kernels (once) if the engine runs on wasm; says whether they are active. */
+export function installWasmKernels(engineName: string): boolean {
+  if (engineName !== 'wasm') return false;
+  if (installed) return true;
+  captureBuiltIns(BUILT_INS_USED);
+  for (const config of WASM_KERNELS) {
+    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+  installed = true;
+  return true;
+}

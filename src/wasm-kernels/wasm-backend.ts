@@ -1,0 +1,93 @@
+// The few parts of the wasm backend's object our kernels use, and a scope that runs the
+// backend's own kernels (XNNPACK convolution, transpose, ...) on TensorInfos and frees every
+// intermediate, so a composite kernel leaks nothing.
+import { tf } from '../tf.js';
+
+export type TensorInfo = tf.TensorInfo;
+
+/** The wasm backend's methods used here (BackendWasm in @tensorflow/tfjs-backend-wasm). */
+export interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** Runs the backend's kernels; intermediates are freed by `dispose()` unless `keep`-marked. */
+export class KernelScope {
+  private readonly owned: TensorInfo[] = [];
+
+  constructor(readonly backend: WasmBackend) {}
+
+  /** Runs the wasm backend's own kernel `name` (not ours: it may be the one we replace). */
+  run(name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
+    const kernel = builtIn(name);
+    const out = kernel({ inputs, attrs, backend: this.backend }) as TensorInfo;
+    this.owned.push(out);
+    return out;
+  }
+
+  /** A new float32 tensor on the wasm heap (uninitialised). */
+  alloc(shape: number[]): TensorInfo {
+    const out = this.backend.makeOutput(shape, 'float32');
+    this.owned.push(out);
+    return out;
+  }
+
+  /**
+   * Float32 view of a tensor's heap memory. Take views only after the last allocation of a
+   * step: growing the heap detaches earlier views.
+   */
+  view(t: TensorInfo): Float32Array {
+    return this.backend.typedArrayFromHeap(t);
+  }
+
+  /** Frees every intermediate except `result`, which is returned to the engine. */
+  finish(result: TensorInfo): TensorInfo {
+    for (const t of this.owned) if (t !== result) this.backend.disposeData(t.dataId);
+    this.owned.length = 0;
+    return result;
+  }
+
+  /** Frees everything (on error). */
+  dispose(): void {
+    for (const t of this.owned) this.backend.disposeData(t.dataId);
+    this.owned.length = 0;
+  }
+}
+
+/** Runs `body` in a scope whose intermediates are always freed. */
+export function withScope(backend: unknown, body: (s: KernelScope) => TensorInfo): TensorInfo {
+  const scope = new KernelScope(backend as WasmBackend);
+  try {
+    return scope.finish(body(scope));
+  } catch (err) {
+    scope.dispose();
+    throw err;
+  }
+}
+
+type KernelFunc = (args: { inputs: object; attrs: object; backend: unknown }) => unknown;
+
+/** The wasm backend's built-in kernels, captured before ours replace any of them. */
+const builtInKernels = new Map<string, KernelFunc>();
+
+export function captureBuiltIns(names: readonly string[]): void {
+  for (const name of names) {
+    if (builtInKernels.has(name)) continue;
+    const config = tf.getKernel(name, 'wasm');
+    if (config) builtInKernels.set(name, config.kernelFunc as KernelFunc);
+  }
+}
+
+function builtIn(name: string): KernelFunc {
+  const k = builtInKernels.get(name);
+  if (!k) throw new Error(`wasm backend kernel '${name}' is not available (was it captured?)`);
+  return k;
+}
+
+/** Rejects what the wasm backend never supports: NCHW tensors. */
+export function requireChannelsLast(kernel: string, dataFormat: string | undefined): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
+    throw new Error(`${kernel} on wasm supports only NHWC (channels last), got ${dataFormat}.`);
+  }
+}

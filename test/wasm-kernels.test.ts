@@ -1,0 +1,164 @@
+// Every kernel of src/wasm-kernels against the cpu backend's kernel of the same name, on
+// random inputs: strides 1 and 2, same/valid/explicit padding, odd sizes, batch 1 and more.
+// Also: intermediates are freed (the wasm backend holds no extra data after a call).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../src/tf.js';
+import { initBackend } from '../src/backend.js';
+import { WASM_KERNELS } from '../src/wasm-kernels/index.js';
+import { seededUniform } from './helpers/reference.js';
+
+const REL_TOL = 1e-4;
+
+type Shape4 = [number, number, number, number];
+interface Call {
+  kernel: string;
+  inputs: Record<string, { shape: number[]; data: Float32Array }>;
+  attrs: Record<string, unknown>;
+}
+
+/** Runs one kernel on a backend, returning its output values (nothing kept on the backend). */
+async function runOn(backend: string, call: Call): Promise<{ shape: number[]; data: Float32Array }> {
+  await tf.setBackend(backend);
+  const inputs = Object.fromEntries(
+    Object.entries(call.inputs).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]),
+  );
+  const out = tf.engine().runKernel(call.kernel, inputs, call.attrs as never) as tf.Tensor;
+  const result = { shape: out.shape, data: out.dataSync() as Float32Array };
+  tf.dispose([out, ...Object.values(inputs)]);
+  return result;
+}
+
+function relativeError(got: Float32Array, want: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+async function expectMatchesCpu(call: Call): Promise<void> {
+  const wasmBackend = tf.findBackend('wasm') as unknown as { numDataIds(): number };
+  const before = wasmBackend.numDataIds();
+  const got = await runOn('wasm', call);
+  expect(wasmBackend.numDataIds(), 'wasm data left after the kernel').toBe(before);
+  const want = await runOn('cpu', call);
+  await tf.setBackend('wasm');
+  expect(got.shape).toEqual(want.shape);
+  expect(relativeError(got.data, want.data)).toBeLessThanOrEqual(REL_TOL);
+}
+
+let seed = 1000;
+function random(shape: number[], lo = -1, hi = 1) {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { shape, data: new Float32Array(seededUniform(size, seed++, lo, hi)) };
+}
+
+/** Output size of a convolution/pool (TF.js's rule) for 'same' / 'valid' / explicit pads. */
+function outShape(x: Shape4, k: [number, number], s: number, pad: unknown, channels: number): Shape4 {
+  const info = tf.backend_util.computeConv2DInfo(x, [k[0], k[1], x[3], channels], s, 1, pad as 'same');
+  return info.outShape as Shape4;
+}
+
+const CONV_CASES: Array<{ x: Shape4; k: [number, number]; cout: number; stride: number; pad: unknown }> = [];
+for (const stride of [1, 2]) {
+  for (const pad of ['same', 'valid']) {
+    CONV_CASES.push({ x: [1, 7, 5, 3], k: [3, 3], cout: 4, stride, pad });
+    CONV_CASES.push({ x: [3, 9, 8, 2], k: [3, 3], cout: 5, stride, pad });
+    CONV_CASES.push({ x: [2, 6, 7, 1], k: [2, 3], cout: 3, stride, pad });
+    CONV_CASES.push({ x: [2, 11, 11, 4], k: [5, 5], cout: 2, stride, pad });
+    CONV_CASES.push({ x: [2, 5, 5, 3], k: [1, 1], cout: 4, stride, pad });
+  }
+}
+// The reference network's layers, and explicit (asymmetric) padding.
+CONV_CASES.push({ x: [2, 28, 28, 1], k: [3, 3], cout: 32, stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [2, 14, 14, 32], k: [3, 3], cout: 64, stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+CONV_CASES.push({ x: [1, 8, 9, 2], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [3, 1], [0, 0]] });
+
+const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: string }> = [
+  { x: [2, 28, 28, 5], k: [2, 2], stride: 2, pad: 'valid' },
+  { x: [1, 7, 9, 3], k: [2, 2], stride: 2, pad: 'same' },
+  { x: [3, 7, 9, 3], k: [2, 2], stride: 2, pad: 'valid' },
+  { x: [2, 9, 7, 2], k: [3, 3], stride: 2, pad: 'same' },
+  { x: [2, 9, 7, 2], k: [3, 3], stride: 2, pad: 'valid' },
+  { x: [1, 6, 5, 4], k: [3, 2], stride: 1, pad: 'same' },
+  { x: [2, 6, 5, 4], k: [3, 3], stride: 1, pad: 'valid' },
+];
+
+describe('wasm kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('registers the kernels on the wasm backend', () => {
+    for (const { kernelName } of WASM_KERNELS) {
+      expect(tf.getKernel(kernelName, 'wasm')?.kernelFunc, kernelName).toBe(
+        WASM_KERNELS.find((k) => k.kernelName === kernelName)!.kernelFunc,
+      );
+    }
+  });
+
+  for (const c of CONV_CASES) {
+    const name = `x [${c.x}] k ${c.k.join('x')} -> ${c.cout}, stride ${c.stride}, pad ${JSON.stringify(c.pad)}`;
+    const dyShape = outShape(c.x, c.k, c.stride, c.pad, c.cout);
+    const common = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+
+    it(`Conv2DBackpropFilter ${name}`, async () => {
+      await expectMatchesCpu({
+        kernel: 'Conv2DBackpropFilter',
+        inputs: { x: random(c.x), dy: random(dyShape) },
+        attrs: { ...common, filterShape: [c.k[0], c.k[1], c.x[3], c.cout] },
+      });
+    });
+
+    it(`Conv2DBackpropInput ${name}`, async () => {
+      await expectMatchesCpu({
+        kernel: 'Conv2DBackpropInput',
+        inputs: { dy: random(dyShape), filter: random([c.k[0], c.k[1], c.x[3], c.cout]) },
+        attrs: { ...common, inputShape: c.x },
+      });
+    });
+  }
+
+  for (const c of POOL_CASES) {
+    const name = `x [${c.x}] window ${c.k.join('x')}, stride ${c.stride}, pad ${c.pad}`;
+    const attrs = { filterSize: c.k, strides: c.stride, pad: c.pad, dimRoundingMode: undefined };
+    const dyShape = outShape(c.x, c.k, c.stride, c.pad, c.x[3]);
+
+    it(`MaxPoolGrad ${name}`, async () => {
+      const x = random(c.x);
+      await expectMatchesCpu({
+        kernel: 'MaxPoolGrad',
+        inputs: { dy: random(dyShape), input: x, output: random(dyShape) },
+        attrs,
+      });
+    });
+
+    it(`MaxPoolGrad ${name}, tied maxima (ReLU zeros, repeated values)`, async () => {
+      // Values from {-1, 0, 0, 0, 1, 2}: many windows hold several equal maxima.
+      const x = random(c.x);
+      x.data = x.data.map((v) => Math.max(0, Math.round(v * 2.5)));
+      await expectMatchesCpu({
+        kernel: 'MaxPoolGrad',
+        inputs: { dy: random(dyShape), input: x, output: random(dyShape) },
+        attrs,
+      });
+    });
+  }
+
+  it('max-pool gradient passes nothing from windows without a finite maximum', async () => {
+    const x = random([1, 4, 4, 2]);
+    x.data.fill(-Infinity, 0, 8);
+    x.data[9] = NaN;
+    await expectMatchesCpu({
+      kernel: 'MaxPoolGrad',
+      inputs: { dy: random([1, 2, 2, 2]), input: x, output: random([1, 2, 2, 2]) },
+      attrs: { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined },
+    });
+  });
+});
