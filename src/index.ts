@@ -23,3 +23,5 @@ export {
   decoupledLayers,
 } from './layers/weight-projection.js';
 export { VERSION } from './version.js';
+export * from './data/index.js';
+export * from '../models/zoo/index.js';
