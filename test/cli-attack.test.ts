@@ -1,5 +1,5 @@
 // `dcnet attack`: option parsing and one end-to-end run on a saved model and the embedded set.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -7,8 +7,10 @@ import { tf } from '../src/tf.js';
 import { saveModel } from '../src/io/fs-handler.js';
 import { main } from '../src/cli/main.js';
 import { attackRequests, parseEpsilons } from '../src/cli/commands/attack.js';
+import { trainModel } from '../models/zoo/index.js';
+import { writeIdxDataset } from './helpers/datasets.js';
 
-const base = { model: 'm', dataset: 'fashion-mnist-embedded', split: 'test', batch: '100', seed: '0', checks: true, backend: 'wasm' };
+const base = { model: 'm', split: 'test', batch: '100', seed: '0', checks: true, backend: 'wasm' };
 
 describe('option parsing', () => {
   it('reads epsilons with fractions and refuses garbage', () => {
@@ -45,7 +47,7 @@ describe('dcnet attack end to end', () => {
     model.dispose();
     const out = join(dir, 'result.json');
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const code = await main(['node', 'dcnet', 'attack', '--model', join(dir, 'model'), '--attack', 'fgsm,bim', '--eps', '0,0.1', '--steps', '3', '--n', '20', '--batch', '8', '--backend', 'wasm', '--out', out]);
+    const code = await main(['node', 'dcnet', 'attack', '--model', join(dir, 'model'), '--attack', 'fgsm,bim', '--eps', '0,0.1', '--steps', '3', '--n', '20', '--dataset', 'fashion-mnist-embedded', '--batch', '8', '--backend', 'wasm', '--out', out]);
     const printed = write.mock.calls.map((c) => String(c[0])).join('');
     write.mockRestore();
     expect(code).toBe(0);
@@ -57,6 +59,44 @@ describe('dcnet attack end to end', () => {
     const bim = r.attacks.find((a: { attack: string }) => a.attack === 'bim');
     expect(bim.results[0].robust.correct).toBe(r.clean.correct); // eps 0
     expect(bim.params.steps).toBe(3);
+  });
+
+  /** Runs the CLI in-process; returns the exit code, stdout and stderr. */
+  async function dcnet(...args: string[]) {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const code = await main(['node', 'dcnet', ...args, '--backend', 'wasm']);
+      return { code, stdout: out.mock.calls.map((c) => String(c[0])).join(''), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  }
+
+  it('resolves a zoo id: dataset and data folder from its manifest; transfer from another zoo model', async () => {
+    const data = join(dir, 'idx');
+    const zoo = join(dir, 'zoo');
+    mkdirSync(data);
+    writeIdxDataset(data, { train: 64, test: 24, side: 8, gzip: false, seed: 5, learnable: true });
+    for (const s of [0, 1]) await trainModel({ id: `mnist/small-cnn/standard/standard/s${s}`, zooDir: zoo, data, epochs: 1, batch: 32 });
+    const id = 'mnist/small-cnn/standard/standard/s0';
+    const r = await dcnet('attack', '--model', id, '--zoo', zoo, '--source', 'mnist/small-cnn/standard/standard/s1', '--attack', 'fgsm,transfer:fgsm', '--eps', '0.1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.model).toBe(id);
+    expect(result.dataset.name).toBe('mnist');
+    expect(result.n).toBe(24);
+    expect(result.attacks[1].label).toBe('transfer:fgsm from mnist/small-cnn/standard/standard/s1');
+    const wrong = await dcnet('attack', '--model', id, '--zoo', zoo, '--dataset', 'cifar10', '--attack', 'fgsm', '--eps', '0.1');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/trained on mnist, not cifar10/);
+  });
+
+  it('asks for --dataset when a plain model folder has no manifest', async () => {
+    const r = await dcnet('attack', '--model', join(dir, 'model'), '--attack', 'fgsm', '--eps', '0.1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no zoo manifest.*--dataset NAME/);
   });
 
   it('prints one clear line for a user mistake', async () => {
