@@ -219,3 +219,11 @@ describe('resumable runs, transfer and edge batches', () => {
     src.dispose();
   });
 });
+
+describe('labels', () => {
+  it('refuses labels outside the model classes before attacking', async () => {
+    await expect(
+      evaluate({ logits: threshold, images: new Float32Array([0.2, 0.8]), labels: new Int32Array([0, 2]), shape: [1, 1, 1], attacks: [{ name: 'fgsm', epsilons: [0.1] }] }),
+    ).rejects.toThrow(/Label 2 of point 1 is not a class of this model \(it has 2 outputs\)/);
+  });
+});

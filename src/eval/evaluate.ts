@@ -70,6 +70,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const n = Math.min(opts.n ?? available, available);
   if (!(n > 0)) throw new AttackError('No points to evaluate (n is 0 or the dataset is empty).');
   checkInputRange(opts.images, n * d);
+  // One forward on one image: the class count, so bad labels stop the run before any attack.
+  const numClasses = tf.tidy(() => target(tf.tensor4d(opts.images.subarray(0, d), [1, h, w, c])).shape[1]);
+  checkLabels(opts.labels, n, numClasses);
   const plans = buildPlans(opts.attacks, opts.source, withChecks);
   const noiseEps = noiseEpsilons(plans, withChecks);
   const allowProbabilities = opts.allowProbabilities ?? false;
@@ -118,7 +121,6 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
       );
       if (opts.checkpoint) saveBatch(opts.checkpoint, outcome);
     }
-    if (start === 0) checkLabels(opts.labels, n, outcome.numClasses);
     outcomes.push(outcome);
     opts.onProgress?.({ pointsDone: start + m, pointsTotal: n, resumedPoints });
     // Let progress output, timers and worker messages through between batches.
