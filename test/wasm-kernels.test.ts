@@ -69,6 +69,9 @@ for (const stride of [1, 2]) {
     CONV_CASES.push({ x: [2, 6, 7, 1], k: [2, 3], cout: 3, stride, pad });
     CONV_CASES.push({ x: [2, 11, 11, 4], k: [5, 5], cout: 2, stride, pad });
     CONV_CASES.push({ x: [2, 5, 5, 3], k: [1, 1], cout: 4, stride, pad });
+    // More than 4 input channels: dW by convolution instead of the patch matrix.
+    CONV_CASES.push({ x: [2, 7, 6, 6], k: [3, 3], cout: 3, stride, pad });
+    CONV_CASES.push({ x: [1, 9, 9, 5], k: [2, 3], cout: 4, stride, pad });
   }
 }
 // The reference network's layers, and explicit (asymmetric) padding.
@@ -76,6 +79,7 @@ CONV_CASES.push({ x: [2, 28, 28, 1], k: [3, 3], cout: 32, stride: 1, pad: 'same'
 CONV_CASES.push({ x: [2, 14, 14, 32], k: [3, 3], cout: 64, stride: 1, pad: 'same' });
 CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 CONV_CASES.push({ x: [1, 8, 9, 2], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [3, 1], [0, 0]] });
+CONV_CASES.push({ x: [2, 8, 9, 7], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 
 const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: string }> = [
   { x: [2, 28, 28, 5], k: [2, 2], stride: 2, pad: 'valid' },
@@ -147,6 +151,24 @@ describe('wasm kernels match the cpu backend', () => {
         kernel: 'MaxPoolGrad',
         inputs: { dy: random(dyShape), input: x, output: random(dyShape) },
         attrs,
+      });
+    });
+  }
+
+  const MATMUL_CASES: Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }> = [
+    { a: [1, 5, 7], b: [1, 7, 3], transposeA: false, transposeB: false },
+    { a: [1, 7, 5], b: [1, 7, 3], transposeA: true, transposeB: false },
+    { a: [1, 5, 7], b: [1, 3, 7], transposeA: false, transposeB: true },
+    { a: [3, 7, 5], b: [3, 3, 7], transposeA: true, transposeB: true },
+    { a: [2, 1, 6, 4], b: [1, 3, 6, 5], transposeA: true, transposeB: false }, // broadcast batch
+    { a: [1, 128, 98], b: [1, 128, 10], transposeA: true, transposeB: false }, // dense dW
+  ];
+  for (const c of MATMUL_CASES) {
+    it(`BatchMatMul a [${c.a}] b [${c.b}] transposeA ${c.transposeA} transposeB ${c.transposeB}`, async () => {
+      await expectMatchesCpu({
+        kernel: 'BatchMatMul',
+        inputs: { a: random(c.a), b: random(c.b) },
+        attrs: { transposeA: c.transposeA, transposeB: c.transposeB },
       });
     });
   }

@@ -41,9 +41,14 @@ export class KernelScope {
     return this.backend.typedArrayFromHeap(t);
   }
 
-  /** Frees every intermediate except `result`, which is returned to the engine. */
+  /** The same data seen with another shape (no copy; freed with the original). */
+  reshape(t: TensorInfo, shape: number[]): TensorInfo {
+    return { dataId: t.dataId, shape, dtype: t.dtype };
+  }
+
+  /** Frees every intermediate except `result`'s data, which is returned to the engine. */
   finish(result: TensorInfo): TensorInfo {
-    for (const t of this.owned) if (t !== result) this.backend.disposeData(t.dataId);
+    for (const t of this.owned) if (t.dataId !== result.dataId) this.backend.disposeData(t.dataId);
     this.owned.length = 0;
     return result;
   }
