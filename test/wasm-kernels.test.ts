@@ -88,6 +88,8 @@ const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: s
   { x: [2, 9, 7, 2], k: [3, 3], stride: 2, pad: 'same' },
   { x: [2, 9, 7, 2], k: [3, 3], stride: 2, pad: 'valid' },
   { x: [1, 6, 5, 4], k: [3, 2], stride: 1, pad: 'same' },
+  { x: [2, 8, 6, 3], k: [2, 2], stride: 2, pad: 'same' }, // even sizes: same = valid, whole windows
+  { x: [1, 2, 2, 1], k: [2, 2], stride: 2, pad: 'valid' },
   { x: [2, 6, 5, 4], k: [3, 3], stride: 1, pad: 'valid' },
 ];
 
