@@ -12,7 +12,7 @@ const REL_TOL = 1e-4;
 type Shape4 = [number, number, number, number];
 interface Call {
   kernel: string;
-  inputs: Record<string, { shape: number[]; data: Float32Array }>;
+  inputs: Record<string, { shape: number[]; data: Float32Array; dtype?: 'float32' | 'int32' | 'bool' }>;
   attrs: Record<string, unknown>;
 }
 
@@ -20,10 +20,10 @@ interface Call {
 async function runOn(backend: string, call: Call): Promise<{ shape: number[]; data: Float32Array }> {
   await tf.setBackend(backend);
   const inputs = Object.fromEntries(
-    Object.entries(call.inputs).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]),
+    Object.entries(call.inputs).map(([k, v]) => [k, tf.tensor(v.dtype === undefined ? v.data : Array.from(v.data), v.shape, v.dtype)]),
   );
   const out = tf.engine().runKernel(call.kernel, inputs, call.attrs as never) as tf.Tensor;
-  const result = { shape: out.shape, data: out.dataSync() as Float32Array };
+  const result = { shape: out.shape, data: Float32Array.from(out.dataSync()) };
   tf.dispose([out, ...Object.values(inputs)]);
   return result;
 }
@@ -174,6 +174,39 @@ describe('wasm kernels match the cpu backend', () => {
       });
     });
   }
+
+  const CASTS: Array<['float32' | 'int32' | 'bool', 'float32' | 'int32' | 'bool']> = [
+    ['float32', 'float32'],
+    ['float32', 'int32'],
+    ['int32', 'int32'],
+    ['int32', 'float32'],
+    ['bool', 'float32'],
+  ];
+  for (const [from, to] of CASTS) {
+    it(`Cast ${from} -> ${to}`, async () => {
+      const x = random([2, 3, 5], -3, 3);
+      if (from !== 'float32') x.data = x.data.map((v) => (from === 'bool' ? (v > 0 ? 1 : 0) : Math.trunc(v)));
+      await expectMatchesCpu({ kernel: 'Cast', inputs: { x: { ...x, dtype: from } }, attrs: { dtype: to } });
+    });
+  }
+
+  it('Identity', async () => {
+    await expectMatchesCpu({ kernel: 'Identity', inputs: { x: random([3, 4, 5]) }, attrs: {} });
+  });
+
+  it('an aliased result outlives its source, and its data is freed with the last reference', () => {
+    const backend = tf.findBackend('wasm') as unknown as { numDataIds(): number };
+    const before = backend.numDataIds();
+    const x = tf.tensor([1, 2, 3]);
+    const y = x.clone(); // Identity
+    const z = tf.cast(y, 'float32');
+    x.dispose();
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1, 2, 3]);
+    expect(backend.numDataIds()).toBe(before + 1);
+    z.dispose();
+    expect(backend.numDataIds()).toBe(before);
+  });
 
   it('max-pool gradient passes nothing from windows without a finite maximum', async () => {
     const x = random([1, 4, 4, 2]);

@@ -20,7 +20,7 @@ export class KernelScope {
 
   /** Runs the wasm backend's own kernel `name` (not ours: it may be the one we replace). */
   run(name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
-    const kernel = builtIn(name);
+    const kernel = builtInKernel(name);
     const out = kernel({ inputs, attrs, backend: this.backend }) as TensorInfo;
     this.owned.push(out);
     return out;
@@ -84,7 +84,8 @@ export function captureBuiltIns(names: readonly string[]): void {
   }
 }
 
-function builtIn(name: string): KernelFunc {
+/** The wasm backend's own kernel `name`, captured at install time. */
+export function builtInKernel(name: string): KernelFunc {
   const k = builtInKernels.get(name);
   if (!k) throw new Error(`wasm backend kernel '${name}' is not available (was it captured?)`);
   return k;
