@@ -64,6 +64,7 @@ describe('npm run perf -- --json', () => {
         warmup: 1,
         inputShape: INPUT,
         seed: 1,
+        clock: 'cpu',
       },
       (text) => printed.push(text),
     );

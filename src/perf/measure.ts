@@ -15,12 +15,27 @@ export interface PerfResult extends PerfCell {
   imagesPerSecond: number;
 }
 
+/**
+ * wall: elapsed time (what a user waits). cpu: this process's CPU time, steadier on a machine
+ * shared with other jobs (a single-threaded runtime's CPU time is the one core's work).
+ */
+export const CLOCKS = ['wall', 'cpu'] as const;
+export type Clock = (typeof CLOCKS)[number];
+
+/** Seconds on the chosen clock, from an arbitrary origin. */
+export function clockSeconds(clock: Clock): number {
+  if (clock === 'wall') return performance.now() / 1000;
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 export interface PerfSettings {
   inputShape: [number, number, number];
   classes: number;
   steps: number;
   warmup: number;
   seed: number;
+  clock: Clock;
 }
 
 /** Runs one cell: builds the model, warms up, times `steps` steps; frees everything. */
@@ -35,9 +50,9 @@ export function measureCell(cell: PerfCell, s: PerfSettings): PerfResult {
   const { step, dispose } = makeStep(cell.step, model, batch);
   try {
     for (let i = 0; i < s.warmup; i++) readAndDispose(step());
-    const start = performance.now();
+    const start = clockSeconds(s.clock);
     for (let i = 0; i < s.steps; i++) readAndDispose(step());
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = clockSeconds(s.clock) - start;
     return { ...cell, imagesPerSecond: (cell.batch * s.steps) / seconds };
   } finally {
     dispose();

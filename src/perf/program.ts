@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../cli/runtime.js';
 import { parseOperatorId } from '../ops/options.js';
-import { measureCell, type PerfResult, type PerfSettings } from './measure.js';
+import { CLOCKS, measureCell, type Clock, type PerfResult, type PerfSettings } from './measure.js';
 import { STEP_KINDS, type StepKind } from './steps.js';
 
 export const DEFAULT_OPERATORS = ['standard', 'tanh-cosine', 'linear-cosine'];
@@ -21,6 +21,7 @@ export interface PerfOptions {
   warmup: number;
   inputShape: [number, number, number];
   seed: number;
+  clock: Clock;
 }
 
 function positiveInt(name: string) {
@@ -68,7 +69,12 @@ export function buildPerfProgram(): Command {
     .option('--steps <n>', 'timed steps per cell', positiveInt('steps'), 20)
     .option('--warmup <n>', 'untimed steps first', positiveInt('warmup'), 3)
     .option('--input-shape <h,w,c>', 'image shape', shape, [28, 28, 1] as [number, number, number])
-    .option('--seed <n>', 'seed of weights and data', positiveInt('seed'), 1);
+    .option('--seed <n>', 'seed of weights and data', positiveInt('seed'), 1)
+    .addOption(
+      new Option('--clock <clock>', 'wall: elapsed time; cpu: process CPU time (steadier on a shared machine)')
+        .choices([...CLOCKS])
+        .default('wall'),
+    );
 }
 
 /** Runs every cell; the report goes to `print` (stdout), progress to stderr. */
@@ -91,6 +97,7 @@ export async function runPerf(
     steps: o.steps,
     warmup: o.warmup,
     seed: o.seed,
+    clock: o.clock,
   };
   const results: PerfResult[] = [];
   for (const operator of o.operators) {
@@ -109,7 +116,7 @@ export async function runPerf(
 }
 
 /** One row per operator, one column per step. */
-export function formatTable(backend: string, results: PerfResult[], o: Pick<PerfOptions, 'network' | 'batch' | 'steps'>): string {
+export function formatTable(backend: string, results: PerfResult[], o: Pick<PerfOptions, 'network' | 'batch' | 'steps' | 'clock'>): string {
   const kinds = STEP_KINDS.filter((k) => results.some((r) => r.step === k));
   const operators = [...new Set(results.map((r) => r.operator))];
   const header = ['operator', ...kinds.map((k) => `${k} (img/s)`)];
@@ -123,7 +130,7 @@ export function formatTable(backend: string, results: PerfResult[], o: Pick<Perf
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [
-    `${o.network}, batch ${o.batch}, ${o.steps} timed steps per cell; backend ${backend}`,
+    `${o.network}, batch ${o.batch}, ${o.steps} timed steps per cell, ${o.clock} clock; backend ${backend}`,
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
