@@ -20,7 +20,7 @@ export class KernelScope {
 
   /** Runs the wasm backend's own kernel `name` (not ours: it may be the one we replace). */
   run(name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
-    const kernel = builtIn(name);
+    const kernel = builtInKernel(name);
     const out = kernel({ inputs, attrs, backend: this.backend }) as TensorInfo;
     this.owned.push(out);
     return out;
@@ -41,9 +41,14 @@ export class KernelScope {
     return this.backend.typedArrayFromHeap(t);
   }
 
-  /** Frees every intermediate except `result`, which is returned to the engine. */
+  /** The same data seen with another shape (no copy; freed with the original). */
+  reshape(t: TensorInfo, shape: number[]): TensorInfo {
+    return { dataId: t.dataId, shape, dtype: t.dtype };
+  }
+
+  /** Frees every intermediate except `result`'s data, which is returned to the engine. */
   finish(result: TensorInfo): TensorInfo {
-    for (const t of this.owned) if (t !== result) this.backend.disposeData(t.dataId);
+    for (const t of this.owned) if (t.dataId !== result.dataId) this.backend.disposeData(t.dataId);
     this.owned.length = 0;
     return result;
   }
@@ -79,7 +84,8 @@ export function captureBuiltIns(names: readonly string[]): void {
   }
 }
 
-function builtIn(name: string): KernelFunc {
+/** The wasm backend's own kernel `name`, captured at install time. */
+export function builtInKernel(name: string): KernelFunc {
   const k = builtInKernels.get(name);
   if (!k) throw new Error(`wasm backend kernel '${name}' is not available (was it captured?)`);
   return k;
