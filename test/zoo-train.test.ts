@@ -144,10 +144,33 @@ describe('training', () => {
   });
 });
 
+describe('the embedded Fashion-MNIST subset', () => {
+  it('trains from the built-in files (28x28, default location) and records its checksum', async () => {
+    const r = await trainModel({
+      id: 'fashion-mnist-embedded/small-cnn/standard/standard/s0',
+      zooDir: zoo,
+      epochs: 1,
+      batchSize: 32,
+      trainLimit: 128,
+      testLimit: 64,
+    });
+    const m = r.manifest;
+    expect(m.dataset.shape).toEqual([28, 28, 1]);
+    expect(m.dataset.train.count).toBe(128);
+    expect(m.dataset.test.count).toBe(64);
+    expect(m.recipe.trainLimit).toBe(128);
+    expect(m.dataset.train.sha256).toBe(loadDataset('fashion-mnist-embedded', { split: 'train', limit: 128 }).sha256);
+    expect(m.metrics.testAccuracy).toBeGreaterThan(0.2); // one short epoch, chance is 0.1
+  });
+});
+
 describe('decoupled and adversarial training', () => {
   it('tanh-cosine with weight projection every step: unit-norm filters after training', async () => {
     const r = await trainModel(tiny('mnist/small-cnn/tanh-cosine/standard/s0', { epochs: 1, projectionPeriod: 1 }));
     expect(r.manifest.recipe.projectionPeriod).toBe(1);
+    expect(r.manifest.operator).toEqual({
+      id: 'tanh-cosine', magnitude: 'tanh', angular: 'cosine', weighting: 'none', radius: 1, alpha: 1, beta: 0.5, k: 0.3, learnableRadius: false,
+    });
     const { model } = await loadZooModel(r.dir);
     const decoupled = model.layers.filter((l) => l instanceof DecoupledConv2D) as DecoupledConv2D[];
     expect(decoupled).toHaveLength(2);

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../src/io/fs-handler.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
+import type { DecoupledOptions } from '../../src/ops/options.js';
 import { ZooError } from './errors.js';
 import type { EpochRecord } from './checkpoint.js';
 import type { TrainingRecipe } from './recipe.js';
@@ -28,12 +29,17 @@ export interface DatasetRecord {
   test: { count: number; sha256: string };
 }
 
+/** The operator's id and every option (strides and padding belong to each layer). */
+export type OperatorRecord = { id: string } & Omit<DecoupledOptions, 'strides' | 'padding'> & { learnableRadius: boolean };
+
 export interface ZooManifest {
   format: typeof MANIFEST_FORMAT;
   formatVersion: number;
   id: string;
   model: ZooId;
   dataset: DatasetRecord;
+  /** The operator with every option resolved (the spec's defaults filled in). */
+  operator: OperatorRecord;
   recipe: TrainingRecipe;
   seed: number;
   epochs: number;

@@ -24,10 +24,18 @@ import {
 } from './checkpoint.js';
 import { ZooError } from './errors.js';
 import { evaluateClean } from './evaluate.js';
-import { MANIFEST_FORMAT, MANIFEST_JSON, MANIFEST_VERSION, writeManifest, type ZooManifest } from './manifest.js';
+import {
+  MANIFEST_FORMAT,
+  MANIFEST_JSON,
+  MANIFEST_VERSION,
+  writeManifest,
+  type OperatorRecord,
+  type ZooManifest,
+} from './manifest.js';
+import { parseOperatorId, resolveOptions } from '../../src/ops/options.js';
 import { recipeMismatch, resolveRecipe, type RecipeOverrides, type TrainingRecipe } from './recipe.js';
 import { formatZooId, parseZooId, type ZooId } from './registry.js';
-import { trainStep } from './step.js';
+import { trainStep, type StepResult } from './step.js';
 import { modelDir, removeModelFiles, resolveZooDir } from './store.js';
 
 export interface TrainProgress {
@@ -154,73 +162,23 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       state = restore(dir, state, model, adam, rng);
       resumedFromEpoch = state.epoch;
     }
-    const batches = batchCount(train.count, recipe.batchSize);
-    let sessionImages = 0;
-    let sessionSeconds = 0;
+    const run: EpochRun = { id, zid, recipe, model, variables, adam, rng, train, decoupled, options, sessionImages: 0, sessionSeconds: 0 };
     for (let epoch = state.epoch; epoch < recipe.epochs; epoch++) {
-      const order = rng.permutation(train.count);
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let b = 0; b < batches; b++) {
-        if (options.signal?.aborted) throw new TrainingAborted(`Training of ${id} aborted in epoch ${epoch + 1}.`);
-        const { x, y, size } = gatherBatch(train, order, b, recipe.batchSize);
-        let result;
-        try {
-          result = trainStep(model, variables, adam, x, y, {
-            labelSmoothing: recipe.labelSmoothing,
-            ...(recipe.adversarial ? { adversarial: recipe.adversarial } : {}),
-            attackSeed: attackSeed(zid.seed, state.step),
-          });
-        } finally {
-          tf.dispose([x, y]);
-        }
-        state.step += 1;
-        if (decoupled && state.step % recipe.projectionPeriod === 0) projectWeights(model);
-        lossSum += result.loss * size;
-        correct += result.correct;
-        seen += size;
-        sessionImages += size;
-        if (!Number.isFinite(result.loss)) {
-          throw new ZooError(
-            `Training of ${id} diverged (loss ${result.loss} at step ${state.step}). Lower --lr or check the data.`,
-          );
-        }
-        const elapsed = sessionSeconds + (performance.now() - epochStart) / 1000;
-        const rate = sessionImages / Math.max(elapsed, 1e-9);
-        const remaining = (recipe.epochs - epoch - 1) * train.count + (train.count - seen);
-        options.onProgress?.({
-          phase: 'train',
-          epoch: epoch + 1,
-          epochs: recipe.epochs,
-          batch: b + 1,
-          batches,
-          step: state.step,
-          loss: lossSum / seen,
-          accuracy: correct / seen,
-          imagesPerSecond: rate,
-          etaSeconds: remaining / rate,
-        });
-      }
-      const seconds = (performance.now() - epochStart) / 1000;
-      sessionSeconds += seconds;
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        seconds,
-        imagesPerSecond: seen / seconds,
-      };
+      const record = await runEpoch(run, state, epoch);
       state = {
         ...state,
         epoch: epoch + 1,
         rngState: rng.getState(),
-        elapsedSeconds: state.elapsedSeconds + seconds,
+        elapsedSeconds: state.elapsedSeconds + record.seconds,
         history: [...state.history, record],
       };
       const adamState = adam.getState();
-      await saveCheckpoint(dir, { ...state, modelWeights: model.weights.map((w) => w.read()), adamStep: adamState.step, adamMoments: adamState.moments });
+      await saveCheckpoint(dir, {
+        ...state,
+        modelWeights: model.weights.map((w) => w.read()),
+        adamStep: adamState.step,
+        adamMoments: adamState.moments,
+      });
       options.onEpoch?.(record);
     }
 
@@ -240,7 +198,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     );
     await saveModel(model, dir);
     const last = state.history[state.history.length - 1];
-    const trainedImages = state.history.reduce((a, h) => a + h.imagesPerSecond * h.seconds, 0);
     const manifest = writeManifest(dir, {
       format: MANIFEST_FORMAT,
       formatVersion: MANIFEST_VERSION,
@@ -254,6 +211,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         train: { count: train.count, sha256: train.sha256 },
         test: { count: test.count, sha256: test.sha256 },
       },
+      operator: operatorRecord(zid.operator, recipe),
       recipe,
       seed: zid.seed,
       epochs: recipe.epochs,
@@ -262,7 +220,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       backend: { name: backend.name, description: backend.description },
       node: process.version,
       wallTimeSeconds: state.elapsedSeconds,
-      trainImagesPerSecond: state.elapsedSeconds > 0 ? trainedImages / state.elapsedSeconds : 0,
+      trainImagesPerSecond: state.elapsedSeconds > 0 ? (train.count * state.epoch) / state.elapsedSeconds : 0,
       resumes: state.resumes,
       metrics: {
         testAccuracy: metrics.accuracy,
@@ -280,6 +238,84 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     adam.dispose();
     model.dispose();
   }
+}
+
+/** What one epoch needs; the session counters feed images/s and the ETA. */
+interface EpochRun {
+  id: string;
+  zid: ZooId;
+  recipe: TrainingRecipe;
+  model: tf.LayersModel;
+  variables: tf.Variable[];
+  adam: Adam;
+  rng: SeededRandom;
+  train: Dataset;
+  decoupled: boolean;
+  options: TrainOptions;
+  sessionImages: number;
+  sessionSeconds: number;
+}
+
+/** Lets timers and signal handlers (Ctrl-C, an AbortSignal) run between batches. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** One pass over the shuffled training set; advances state.step. */
+async function runEpoch(run: EpochRun, state: CheckpointState, epoch: number): Promise<EpochRecord> {
+  const { recipe, train, options } = run;
+  const batches = batchCount(train.count, recipe.batchSize);
+  const order = run.rng.permutation(train.count);
+  const epochStart = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  for (let b = 0; b < batches; b++) {
+    await yieldToEventLoop();
+    if (options.signal?.aborted) throw new TrainingAborted(`Training of ${run.id} aborted in epoch ${epoch + 1}.`);
+    const { x, y, size } = gatherBatch(train, order, b, recipe.batchSize);
+    let result: StepResult;
+    try {
+      result = trainStep(run.model, run.variables, run.adam, x, y, {
+        labelSmoothing: recipe.labelSmoothing,
+        ...(recipe.adversarial ? { adversarial: recipe.adversarial } : {}),
+        attackSeed: attackSeed(run.zid.seed, state.step),
+      });
+    } finally {
+      tf.dispose([x, y]);
+    }
+    state.step += 1;
+    if (!Number.isFinite(result.loss)) {
+      throw new ZooError(`Training of ${run.id} diverged (loss ${result.loss} at step ${state.step}). Lower --lr or check the data.`);
+    }
+    if (run.decoupled && state.step % recipe.projectionPeriod === 0) projectWeights(run.model);
+    lossSum += result.loss * size;
+    correct += result.correct;
+    seen += size;
+    run.sessionImages += size;
+    const rate = run.sessionImages / Math.max(run.sessionSeconds + (performance.now() - epochStart) / 1000, 1e-9);
+    const remaining = (recipe.epochs - epoch - 1) * train.count + (train.count - seen);
+    options.onProgress?.({
+      phase: 'train',
+      epoch: epoch + 1,
+      epochs: recipe.epochs,
+      batch: b + 1,
+      batches,
+      step: state.step,
+      loss: lossSum / seen,
+      accuracy: correct / seen,
+      imagesPerSecond: rate,
+      etaSeconds: remaining / rate,
+    });
+  }
+  const seconds = (performance.now() - epochStart) / 1000;
+  run.sessionSeconds += seconds;
+  return { epoch: epoch + 1, loss: lossSum / seen, accuracy: correct / seen, seconds, imagesPerSecond: seen / seconds };
+}
+
+/** The operator id with its resolved options, for the manifest. */
+function operatorRecord(operator: string, recipe: TrainingRecipe): OperatorRecord {
+  const { learnableRadius, ...options } = recipe.operatorOptions;
+  const { strides: _s, padding: _p, ...resolved } = resolveOptions({ ...parseOperatorId(operator), ...options });
+  return { id: operator, ...resolved, learnableRadius: learnableRadius === true };
 }
 
 /** Loads the checkpoint into the model, the optimizer and the generator, after checking it fits. */

@@ -1,5 +1,5 @@
-// A one-line progress bar on stderr for long runs: redrawn in place on a terminal, one line
-// per epoch otherwise (logs, CI), so piped output stays readable.
+// A one-line progress bar on stderr for long runs: redrawn in place on a terminal; elsewhere
+// (logs, CI) one line per finished epoch and at most one every 30 s in between.
 export interface ProgressLine {
   /** e.g. "epoch 3/15" */
   label: string;
@@ -34,20 +34,25 @@ export class ProgressBar {
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly intervalMs = 200,
+    private readonly logIntervalMs = 30_000,
   ) {}
 
   private get tty(): boolean {
     return this.stream.isTTY === true;
   }
 
-  /** Draws the line (throttled on a terminal; only finished lines elsewhere). */
+  /** Draws the line (throttled on a terminal; finished lines and one per logIntervalMs elsewhere). */
   update(p: ProgressLine): void {
     const finished = p.done >= p.total;
+    const now = Date.now();
     if (!this.tty) {
-      if (finished) this.stream.write(renderProgress(p) + '\n');
+      if (this.lastDraw === 0) this.lastDraw = now;
+      if (finished || now - this.lastDraw >= this.logIntervalMs) {
+        this.stream.write(renderProgress(p) + '\n');
+        this.lastDraw = now;
+      }
       return;
     }
-    const now = Date.now();
     if (!finished && now - this.lastDraw < this.intervalMs) return;
     this.lastDraw = now;
     const cols = this.stream.columns ?? 120;

@@ -86,59 +86,47 @@ function readCifarSplit(dir: string, split: Split, hint: string): RawSplit {
 
 const DATA_HINT = 'Give the folder that holds them with --data DIR.';
 
+/** MNIST-like datasets: 10 classes, IDX files, Linf epsilon 0.1 by default. */
+function idxDataset(name: DatasetName, classNames: readonly string[], defaultDir: string | undefined, hint: string): DatasetSpec {
+  return { name, numClasses: 10, classNames, defaultEpsilon: 0.1, defaultDir, hint, read: (dir, split) => readIdxSplit(dir, split, hint) };
+}
+
+const CIFAR_HINT =
+  `CIFAR-10: download and unpack the binary version ` +
+  `(https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz: data_batch_1.bin ... data_batch_5.bin, ` +
+  `test_batch.bin) and ${DATA_HINT}`;
+
 export const DATASETS: Record<DatasetName, DatasetSpec> = {
-  'fashion-mnist': {
-    name: 'fashion-mnist',
-    numClasses: 10,
-    classNames: FASHION_CLASSES,
-    defaultEpsilon: 0.1,
-    defaultDir: DEBIAN_FASHION_MNIST_DIR,
-    hint:
-      `The full Fashion-MNIST set: install Debian's dataset-fashion-mnist package (files in ` +
+  'fashion-mnist': idxDataset(
+    'fashion-mnist',
+    FASHION_CLASSES,
+    DEBIAN_FASHION_MNIST_DIR,
+    `The full Fashion-MNIST set: install Debian's dataset-fashion-mnist package (files in ` +
       `${DEBIAN_FASHION_MNIST_DIR}), or download the four *-ubyte.gz files from ` +
       `https://github.com/zalandoresearch/fashion-mnist and ${DATA_HINT} ` +
       `The committed subset needs no download: use the dataset fashion-mnist-embedded.`,
-    read(dir, split) {
-      return readIdxSplit(dir, split, this.hint);
-    },
-  },
-  'fashion-mnist-embedded': {
-    name: 'fashion-mnist-embedded',
-    numClasses: 10,
-    classNames: FASHION_CLASSES,
-    defaultEpsilon: 0.1,
-    defaultDir: EMBEDDED_DIR,
-    hint: `The embedded subset ships with the toolkit in ${EMBEDDED_DIR}; the installation is incomplete.`,
-    read(dir, split) {
-      return readIdxSplit(dir, split, this.hint);
-    },
-  },
-  mnist: {
-    name: 'mnist',
-    numClasses: 10,
-    classNames: DIGITS,
-    defaultEpsilon: 0.1,
-    defaultDir: undefined,
-    hint:
-      `MNIST: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz ` +
+  ),
+  'fashion-mnist-embedded': idxDataset(
+    'fashion-mnist-embedded',
+    FASHION_CLASSES,
+    EMBEDDED_DIR,
+    `The embedded subset ships with the toolkit in ${EMBEDDED_DIR}; the installation is incomplete.`,
+  ),
+  mnist: idxDataset(
+    'mnist',
+    DIGITS,
+    undefined,
+    `MNIST: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz ` +
       `and t10k-labels-idx1-ubyte.gz (e.g. from https://ossci-datasets.s3.amazonaws.com/mnist/) and ${DATA_HINT}`,
-    read(dir, split) {
-      return readIdxSplit(dir, split, this.hint);
-    },
-  },
+  ),
   cifar10: {
     name: 'cifar10',
     numClasses: 10,
     classNames: CIFAR_CLASSES,
     defaultEpsilon: 8 / 255,
     defaultDir: undefined,
-    hint:
-      `CIFAR-10: download and unpack the binary version ` +
-      `(https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz: data_batch_1.bin ... data_batch_5.bin, ` +
-      `test_batch.bin) and ${DATA_HINT}`,
-    read(dir, split) {
-      return readCifarSplit(dir, split, this.hint);
-    },
+    hint: CIFAR_HINT,
+    read: (dir, split) => readCifarSplit(dir, split, CIFAR_HINT),
   },
 };
 

@@ -5,3 +5,4 @@ export { wilsonInterval, accuracy } from './wilson.js';
 export { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 export { checkInputRange } from './inputs.js';
 export { worstCase } from './aggregate.js';
+export type { BatchOutcome } from './batch.js';
