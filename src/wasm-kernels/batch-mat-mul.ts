@@ -4,7 +4,7 @@
 // Either the operands are transposed first, or C^T = op(B)^T op(A)^T is computed and
 // transposed back, whichever moves fewer numbers (x^T dy: transposing dy and C is cheaper).
 import { tf } from '../tf.js';
-import { withScope, type KernelScope, type TensorInfo } from './wasm-backend.js';
+import { withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
   transposeA: boolean;
@@ -19,11 +19,7 @@ function transposeLast(s: KernelScope, t: TensorInfo): TensorInfo {
   return s.run('Transpose', { x: t }, { perm });
 }
 
-function batchMatMul(args: {
-  inputs: { a: TensorInfo; b: TensorInfo };
-  attrs: Attrs;
-  backend: unknown;
-}): TensorInfo {
+function batchMatMul(args: KernelArgs<{ a: TensorInfo; b: TensorInfo }, Attrs>): TensorInfo {
   const { a, b } = args.inputs;
   const { transposeA, transposeB } = args.attrs;
   const plain = { transposeA: false, transposeB: false };

@@ -2,7 +2,7 @@
 // its first strict maximum in row-major order (TF.js's rule: ties, as in the all-zero windows
 // after a ReLU, go to one position only; a window of NaN/-Infinity passes none).
 import { tf } from '../tf.js';
-import { withScope, type TensorInfo } from './wasm-backend.js';
+import { withScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
   filterSize: number | [number, number];
@@ -11,11 +11,7 @@ interface Attrs {
   dimRoundingMode?: unknown;
 }
 
-function maxPoolGrad(args: {
-  inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
-  attrs: Attrs;
-  backend: unknown;
-}): TensorInfo {
+function maxPoolGrad(args: KernelArgs<{ dy: TensorInfo; input: TensorInfo; output: TensorInfo }, Attrs>): TensorInfo {
   const { dy, input } = args.inputs;
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs;
   const info = tf.backend_util.computePool2DInfo(

@@ -5,6 +5,13 @@ import { tf } from '../tf.js';
 
 export type TensorInfo = tf.TensorInfo;
 
+/** What TF.js passes to a kernel function. */
+export interface KernelArgs<Inputs, Attrs = object> {
+  inputs: Inputs;
+  attrs: Attrs;
+  backend: unknown;
+}
+
 /** The wasm backend's methods used here (BackendWasm in @tensorflow/tfjs-backend-wasm). */
 export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
