@@ -70,6 +70,8 @@ describe('training recipe', () => {
     const r = resolveRecipe(parseZooId('fashion-mnist/small-cnn/standard/standard/s0'));
     expect(r).toMatchObject({ optimizer: 'adam', learningRate: 1e-3, batchSize: 128, labelSmoothing: 0, projectionPeriod: 100, epochs: 15 });
     expect(r.adversarial).toBeUndefined();
+    expect(r.augmentation).toBe('none');
+    expect(resolveRecipe(parseZooId('cifar10/resnet32/standard/standard/s0')).augmentation).toBe('crop-flip');
     const f = resolveRecipe(parseZooId('fashion-mnist/small-cnn/tanh-cosine/fgsm-at/s0'));
     expect(f.adversarial).toEqual({ attack: 'fgsm', epsilon: 0.1, fraction: 0.5, weight: 1 });
     const c = resolveRecipe(parseZooId('cifar10/resnet32/standard/fgsm-at/s0'));
@@ -84,6 +86,7 @@ describe('training recipe', () => {
     expect(() => resolveRecipe(std, { epochs: 0 })).toThrow(/Invalid epochs 0/);
     expect(() => resolveRecipe(std, { batchSize: 1.5 })).toThrow(/Invalid batch size/);
     expect(() => resolveRecipe(std, { learningRate: -1 })).toThrow(/Invalid learning rate/);
+    expect(() => resolveRecipe(std, { augmentation: 'mixup' })).toThrow(/Invalid augmentation 'mixup'.*crop-flip/);
     expect(() => resolveRecipe(std, { epsilon: 0.1 })).toThrow(/only applies to adversarial training/);
     expect(() => resolveRecipe(std, { operatorOptions: { radius: 2 } })).toThrow(/decoupled operators only/);
     expect(() => resolveRecipe(fgsm, { epsilon: 8 })).toThrow(/Invalid eps 8.*8\/255/);

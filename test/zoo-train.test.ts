@@ -22,7 +22,7 @@ import { buildModel } from '../models/architectures.js';
 import { DecoupledConv2D } from '../src/layers/decoupled-conv2d.js';
 import { filterNorm } from '../src/ops/decoupled.js';
 import { loadDataset } from '../src/data/index.js';
-import { writeIdxDataset } from './helpers/datasets.js';
+import { writeCifarDataset, writeIdxDataset } from './helpers/datasets.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dcnet-zoo-'));
 const data = join(root, 'data');
@@ -161,6 +161,26 @@ describe('the embedded Fashion-MNIST subset', () => {
     expect(m.recipe.trainLimit).toBe(128);
     expect(m.dataset.train.sha256).toBe(loadDataset('fashion-mnist-embedded', { split: 'train', limit: 128 }).sha256);
     expect(m.metrics.testAccuracy).toBeGreaterThan(0.2); // one short epoch, chance is 0.1
+  });
+});
+
+describe('CIFAR-10 with crop-flip augmentation', () => {
+  it('augments by default, records it, and still resumes exactly', async () => {
+    const cifar = join(root, 'cifar');
+    mkdirSync(cifar);
+    writeCifarDataset(cifar, { perBatch: 8, test: 8, seed: 2 });
+    const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
+      id: 'cifar10/small-cnn/standard/standard/s0', data: cifar, out, epochs: 2, batchSize: 16, ...extra,
+    });
+    const full = await trainModel(opts(join(root, 'cifar-full')));
+    expect(full.manifest.recipe.augmentation).toBe('crop-flip');
+    expect(full.manifest.dataset.shape).toEqual([32, 32, 3]);
+    const crash = new Error('crash');
+    await expect(trainModel(opts(join(root, 'cifar-crash'), { onProgress: (p) => { if (p.epoch === 2) throw crash; } }))).rejects.toBe(crash);
+    const resumed = await trainModel(opts(join(root, 'cifar-crash'), { resume: true }));
+    expect(weightsSha(resumed)).toBe(weightsSha(full));
+    const plain = await trainModel(opts(join(root, 'cifar-plain'), { augmentation: 'none' }));
+    expect(weightsSha(plain)).not.toBe(weightsSha(full));
   });
 });
 

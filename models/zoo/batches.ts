@@ -15,8 +15,17 @@ export function batchCount(examples: number, batchSize: number): number {
   return Math.ceil(examples / batchSize);
 }
 
-/** The `b`-th batch of `order` (a permutation of example indices), as new tensors. */
-export function gatherBatch(data: Dataset, order: Int32Array, b: number, batchSize: number): Batch {
+/**
+ * The `b`-th batch of `order` (a permutation of example indices), as new tensors;
+ * `transform` may change the gathered pixels first (augmentation).
+ */
+export function gatherBatch(
+  data: Dataset,
+  order: Int32Array,
+  b: number,
+  batchSize: number,
+  transform?: (pixels: Float32Array, count: number) => void,
+): Batch {
   const from = b * batchSize;
   const size = Math.min(batchSize, order.length - from);
   const [h, w, c] = data.shape;
@@ -28,6 +37,7 @@ export function gatherBatch(data: Dataset, order: Int32Array, b: number, batchSi
     pixels.set(data.images.subarray(idx * per, (idx + 1) * per), i * per);
     labels[i] = data.labels[idx]!;
   }
+  transform?.(pixels, size);
   return { x: tf.tensor4d(pixels, [size, h, w, c]), y: tf.tensor1d(labels, 'int32'), size };
 }
 

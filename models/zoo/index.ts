@@ -42,3 +42,4 @@ export {
 } from './manifest.js';
 export { CHECKPOINT_FILE, type EpochRecord } from './checkpoint.js';
 export { Adam } from './adam.js';
+export { AUGMENTATIONS, cropFlipBatch, cropFlipImage, reflectIndex, type Augmentation } from './augment.js';

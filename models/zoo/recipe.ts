@@ -4,6 +4,7 @@ import { OptionError } from '../../src/ops/options.js';
 import type { DecoupledOptionsInput } from '../../src/ops/options.js';
 import { datasetSpec } from '../../src/data/index.js';
 import type { Training, ZooId } from './registry.js';
+import { AUGMENTATIONS, type Augmentation } from './augment.js';
 
 /** Operator options the architectures accept beyond the operator id. */
 export type OperatorOptions = Pick<DecoupledOptionsInput, 'radius' | 'alpha' | 'beta' | 'k'> & {
@@ -36,6 +37,8 @@ export interface TrainingRecipe {
   labelSmoothing: number;
   /** Decoupled models: project filters to unit norm every this many steps (0: never). */
   projectionPeriod: number;
+  /** Training-time augmentation: crop-flip pads by reflection and crops (see augment.ts). */
+  augmentation: Augmentation;
   /** Train and test examples used (the first N of each split; undefined: all). */
   trainLimit?: number;
   testLimit?: number;
@@ -47,6 +50,7 @@ export interface TrainingRecipe {
 
 export interface RecipeOverrides {
   epochs?: number;
+  augmentation?: string;
   batchSize?: number;
   learningRate?: number;
   labelSmoothing?: number;
@@ -82,6 +86,13 @@ const posInt = (name: string, v: number): number => check(name, v, Number.isInte
 const positive = (name: string, v: number): number => check(name, v, v > 0, 'a number > 0');
 const unit = (name: string, v: number, low: number): number =>
   check(name, v, v >= low && v <= 1, `a number in ${low === 0 ? '[0' : '(0'}, 1]`);
+
+function augmentation(value: string): Augmentation {
+  if (!(AUGMENTATIONS as readonly string[]).includes(value)) {
+    throw new OptionError(`Invalid augmentation '${value}'. Valid values: ${AUGMENTATIONS.join(', ')}.`);
+  }
+  return value as Augmentation;
+}
 
 function adversarialRecipe(training: Training, dataset: string, o: RecipeOverrides): AdversarialRecipe | undefined {
   if (training === 'standard') {
@@ -129,6 +140,7 @@ export function resolveRecipe(id: ZooId, o: RecipeOverrides = {}): TrainingRecip
       Number.isInteger(o.projectionPeriod ?? 100) && (o.projectionPeriod ?? 100) >= 0,
       'an integer >= 0',
     ),
+    augmentation: augmentation(o.augmentation ?? (id.dataset === 'cifar10' ? 'crop-flip' : 'none')),
     operatorOptions: { ...(o.operatorOptions ?? {}) },
     shuffle: 'seeded Fisher-Yates (mulberry32) per epoch',
   };

@@ -36,6 +36,7 @@ import { parseOperatorId, resolveOptions } from '../../src/ops/options.js';
 import { recipeMismatch, resolveRecipe, type RecipeOverrides, type TrainingRecipe } from './recipe.js';
 import { formatZooId, parseZooId, type ZooId } from './registry.js';
 import { trainStep, type StepResult } from './step.js';
+import { CROP_PAD, cropFlipBatch } from './augment.js';
 import { modelDir, removeModelFiles, resolveZooDir } from './store.js';
 
 export interface TrainProgress {
@@ -264,6 +265,10 @@ async function runEpoch(run: EpochRun, state: CheckpointState, epoch: number): P
   const { recipe, train, options } = run;
   const batches = batchCount(train.count, recipe.batchSize);
   const order = run.rng.permutation(train.count);
+  const augment =
+    recipe.augmentation === 'crop-flip'
+      ? (pixels: Float32Array, count: number) => cropFlipBatch(pixels, count, train.shape, CROP_PAD, run.rng)
+      : undefined;
   const epochStart = performance.now();
   let lossSum = 0;
   let correct = 0;
@@ -271,7 +276,7 @@ async function runEpoch(run: EpochRun, state: CheckpointState, epoch: number): P
   for (let b = 0; b < batches; b++) {
     await yieldToEventLoop();
     if (options.signal?.aborted) throw new TrainingAborted(`Training of ${run.id} aborted in epoch ${epoch + 1}.`);
-    const { x, y, size } = gatherBatch(train, order, b, recipe.batchSize);
+    const { x, y, size } = gatherBatch(train, order, b, recipe.batchSize, augment);
     let result: StepResult;
     try {
       result = trainStep(run.model, run.variables, run.adam, x, y, {

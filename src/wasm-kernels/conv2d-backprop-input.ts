@@ -3,7 +3,7 @@
 // in/out channels are swapped.
 import { tf } from '../tf.js';
 import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
-import { requireChannelsLast, withScope, type KernelScope, type TensorInfo } from './wasm-backend.js';
+import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
   strides: number | [number, number];
@@ -13,11 +13,7 @@ interface Attrs {
   inputShape: [number, number, number, number];
 }
 
-function conv2dBackpropInput(args: {
-  inputs: { dy: TensorInfo; filter: TensorInfo };
-  attrs: Attrs;
-  backend: unknown;
-}): TensorInfo {
+function conv2dBackpropInput(args: KernelArgs<{ dy: TensorInfo; filter: TensorInfo }, Attrs>): TensorInfo {
   const { dy, filter } = args.inputs;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs;
   requireChannelsLast('Conv2DBackpropInput', dataFormat);

@@ -7,10 +7,12 @@ import {
   resolveRecipe,
   trainModel,
   TRAININGS,
+  DEFAULT_EPOCHS,
   type RecipeOverrides,
   type TrainProgress,
 } from '../../../models/zoo/index.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
+import { DATASET_NAMES, datasetSpec } from '../../data/index.js';
 import { ProgressBar } from '../progress.js';
 import { parseInteger, parseNumber } from '../options.js';
 
@@ -26,6 +28,7 @@ interface TrainCliOptions {
   advFraction?: number;
   advWeight?: number;
   labelSmoothing?: number;
+  augment?: string;
   projectionPeriod?: number;
   radius?: number;
   learnableRadius?: boolean;
@@ -51,20 +54,27 @@ export function effectiveId(model: string, seed: number | undefined): string {
   return formatZooId(id);
 }
 
+const DEFAULT_EPSILONS = Object.fromEntries(DATASET_NAMES.map((d) => [d, datasetSpec(d).defaultEpsilon]));
+
+function perDataset<T>(table: Record<string, T>, show: (v: T) => string): string {
+  return Object.entries(table).map(([d, v]) => `${d} ${show(v)}`).join(', ');
+}
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train a zoo model: dataset/architecture/operator/training/s<seed>')
     .requiredOption('--model <id>', `model id, e.g. fashion-mnist/small-cnn/tanh-cosine/fgsm-at/s0 (trainings: ${TRAININGS.join(', ')})`)
     .option('--seed <n>', 'seed (if the id has no s<seed> part)', parseInteger('--seed'))
-    .option('--epochs <n>', 'epochs (default per dataset: fashion-mnist 15, embedded 30, mnist 10, cifar10 40)', parseInteger('--epochs'))
+    .option('--epochs <n>', `epochs (default per dataset: ${perDataset(DEFAULT_EPOCHS, String)})`, parseInteger('--epochs'))
     .option('--batch <n>', 'batch size (default 128)', parseInteger('--batch'))
     .option('--lr <x>', 'Adam learning rate (default 1e-3)', parseNumber('--lr'))
-    .option('--eps <x>', 'adversarial training Linf epsilon in [0, 1] (default 0.1; cifar10 8/255)', parseNumber('--eps'))
+    .option('--eps <x>', `adversarial training Linf epsilon in [0, 1] (default per dataset: ${perDataset(DEFAULT_EPSILONS, (e) => e.toFixed(4))})`, parseNumber('--eps'))
     .option('--attack-steps <n>', 'pgd-at: PGD steps (default 10)', parseInteger('--attack-steps'))
     .option('--attack-step-size <x>', 'pgd-at: PGD step size (default eps/4)', parseNumber('--attack-step-size'))
     .option('--adv-fraction <x>', 'share of each batch made adversarial (default fgsm-at 0.5, pgd-at 1)', parseNumber('--adv-fraction'))
     .option('--adv-weight <x>', 'loss weight of adversarial examples (default 1)', parseNumber('--adv-weight'))
+    .option('--augment <kind>', 'training augmentation: none, crop-flip (4-pixel reflect pad, random crop, horizontal flip; default on cifar10)')
     .option('--label-smoothing <x>', 'label smoothing (default 0)', parseNumber('--label-smoothing'))
     .option('--projection-period <n>', 'decoupled models: weight projection every n steps, 0 = never (default 100)', parseInteger('--projection-period'))
     .option('--radius <x>', 'decoupled operator radius rho (default 1)', parseNumber('--radius'))
@@ -96,6 +106,7 @@ export function registerTrain(program: Command): void {
         adversarialFraction: opts.advFraction,
         adversarialWeight: opts.advWeight,
         labelSmoothing: opts.labelSmoothing,
+        augmentation: opts.augment,
         projectionPeriod: opts.projectionPeriod,
         trainLimit: opts.trainLimit,
         testLimit: opts.testLimit,

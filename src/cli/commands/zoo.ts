@@ -32,7 +32,7 @@ function describe(e: ZooListing): string[] {
     ];
   }
   if (e.status === 'training' && e.checkpoint) {
-    return [e.id, 'training', `epoch ${e.checkpoint.epoch}/${e.checkpoint.recipe.epochs}`, '', 'resume with dcnet train --resume'];
+    return [e.id, 'unfinished', `epoch ${e.checkpoint.epoch}/${e.checkpoint.recipe.epochs}`, '', 'still running, or continue it with dcnet train --model ID --resume'];
   }
   return [e.id, 'INVALID', '', '', e.error ?? ''];
 }
