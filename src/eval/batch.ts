@@ -32,6 +32,18 @@ export interface BatchOutcome {
   collapse?: CheckInputs['collapse'];
 }
 
+/**
+ * Transfer examples of whole batches, computed once on the source and reused for every target.
+ * Keys hold the attack, epsilon, batch and seed; the owner keeps one cache per source model and
+ * data set, and disposes the tensors (`clearTransferCache`) when done.
+ */
+export type TransferCache = Map<string, tf.Tensor4D>;
+
+export function clearTransferCache(cache: TransferCache): void {
+  for (const t of cache.values()) t.dispose();
+  cache.clear();
+}
+
 export interface BatchContext {
   target: LogitsFn;
   source?: LogitsFn;
@@ -43,6 +55,7 @@ export interface BatchContext {
   labels: Int32Array;
   shape: [number, number, number];
   seed: number;
+  transferCache?: TransferCache;
   /** Run the check probes on this batch (the first batch that has clean-correct points). */
   runProbes: boolean;
   onRun?: (plan: Plan, epsilon: number) => void;
@@ -130,7 +143,10 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
             continue;
           }
           const t0 = performance.now();
-          const adv = perturb(plan.attack, on, xa, ya, eps, plan.params, seed);
+          const adv =
+            plan.kind === 'transfer' && ctx.transferCache
+              ? cachedTransfer(ctx.transferCache, plan, eps, x, y, idx, start, seed, on)
+              : perturb(plan.attack, on, xa, ya, eps, plan.params, seed);
           const fooled = fooledBy(target, adv, ya);
           const seconds = (performance.now() - t0) / 1000;
           const v = validity(adv, xa, eps);
@@ -155,6 +171,31 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
   } finally {
     tf.dispose([x, y]);
   }
+}
+
+/**
+ * Transfer examples for the clean-correct points, from the whole batch's examples computed once
+ * on the source. Per-point attacks (FGSM, BIM, MI-FGSM: no randomness, early stop judged on the
+ * source) give exactly what attacking the subset would; randomised ones draw per batch.
+ */
+function cachedTransfer(
+  cache: TransferCache,
+  plan: Plan,
+  eps: number,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  idx: tf.Tensor1D,
+  start: number,
+  seed: number,
+  source: LogitsFn,
+): tf.Tensor4D {
+  const key = `${plan.label}|${eps}|${start}|${x.shape[0]}|${seed}`;
+  let all = cache.get(key);
+  if (!all) {
+    all = tf.keep(perturb(plan.attack, source, x, y, eps, plan.params, seed));
+    cache.set(key, all);
+  }
+  return tf.gather(all, idx) as tf.Tensor4D;
 }
 
 /** Check 8: points whose input gradient is all zero, or holds NaN or Inf. */

@@ -4,7 +4,7 @@ import { tf } from '../tf.js';
 import { VERSION } from '../version.js';
 import { AttackError } from '../../attacks/index.js';
 import { worstCase } from './aggregate.js';
-import { evaluateBatch, LARGE_EPS, type BatchOutcome } from './batch.js';
+import { evaluateBatch, LARGE_EPS, type BatchOutcome, type TransferCache } from './batch.js';
 import { dataHash, openCheckpoint, saveBatch } from './checkpoint.js';
 import { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 import { checkInputRange, checkLabels } from './inputs.js';
@@ -46,6 +46,11 @@ export interface EvaluateOptions extends ModelRef {
   keepPerPoint?: boolean;
   /** JSON-lines file: finished batches are saved there and a rerun resumes from it. */
   checkpoint?: string;
+  /**
+   * Transfer examples computed on the source, kept for the next evaluation with the same
+   * source, data, seed and batch size (a benchmark evaluates many targets against one source).
+   */
+  transferCache?: TransferCache;
   onProgress?: (p: Progress) => void;
 }
 
@@ -113,6 +118,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
           labels: opts.labels,
           shape: opts.shape,
           seed,
+          ...(opts.transferCache ? { transferCache: opts.transferCache } : {}),
           runProbes: !outcomes.some((o) => o.identity),
           onRun: (p, eps) => opts.onProgress?.({ label: p.label, epsilon: eps, pointsDone: start, pointsTotal: n, resumedPoints }),
         },

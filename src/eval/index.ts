@@ -1,4 +1,5 @@
 // Public API of the evaluation engine.
+export { clearTransferCache, type TransferCache } from './batch.js';
 export { evaluate, type EvaluateOptions, type AttackRequest, type ModelRef, type Progress } from './evaluate.js';
 export * from './types.js';
 export { wilsonInterval, accuracy } from './wilson.js';
