@@ -4,7 +4,7 @@
 // batch as the channel axis, a valid convolution of x^T [C, H, W, N] with dy^T [OH, OW, N, O]
 // dilated by the stride (no patch matrix in memory).
 import { tf } from '../tf.js';
-import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry } from './conv-geometry.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
@@ -34,12 +34,6 @@ interface FilterGradProblem {
   filterShape: number[];
 }
 
-/**
- * Up to this many input channels the patch matrix is small; for small-cnn's first layer the
- * product measured about as fast as the convolution or faster (the convolution packs dy as
- * its filter, the product packs dy as its right operand: either copies dy once).
- */
-const PATCH_MATRIX_MAX_CHANNELS = 4;
 
 function byPatchMatrix(s: KernelScope, { x, dy, g, filterShape }: FilterGradProblem): TensorInfo {
   const { batch, inHeight, inWidth, inChannels: ci, outHeight, outWidth } = g;
