@@ -164,6 +164,8 @@ describe('wasm kernels match the cpu backend', () => {
     { a: [3, 7, 5], b: [3, 3, 7], transposeA: true, transposeB: true },
     { a: [2, 1, 6, 4], b: [1, 3, 6, 5], transposeA: true, transposeB: false }, // broadcast batch
     { a: [1, 128, 98], b: [1, 128, 10], transposeA: true, transposeB: false }, // dense dW
+    { a: [1, 2, 3], b: [1, 50, 3], transposeA: false, transposeB: true }, // computed as (b a^T)^T
+    { a: [2, 3, 5], b: [1, 9, 3], transposeA: true, transposeB: true }, // swapped, broadcast
   ];
   for (const c of MATMUL_CASES) {
     it(`BatchMatMul a [${c.a}] b [${c.b}] transposeA ${c.transposeA} transposeB ${c.transposeB}`, async () => {
