@@ -3,7 +3,7 @@
 // Also: intermediates are freed (the wasm backend holds no extra data after a call).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
-import { initBackend } from '../src/backend.js';
+import { currentBackend, initBackend } from '../src/backend.js';
 import { WASM_KERNELS } from '../src/wasm-kernels/index.js';
 import { seededUniform } from './helpers/reference.js';
 
@@ -102,6 +102,8 @@ describe('wasm kernels match the cpu backend', () => {
   });
 
   it('registers the kernels on the wasm backend', () => {
+    expect(currentBackend().fastKernels).toBe(true);
+    expect(currentBackend().description).toContain('fast training kernels');
     for (const { kernelName } of WASM_KERNELS) {
       expect(tf.getKernel(kernelName, 'wasm')?.kernelFunc, kernelName).toBe(
         WASM_KERNELS.find((k) => k.kernelName === kernelName)!.kernelFunc,
