@@ -23,3 +23,7 @@ export {
   decoupledLayers,
 } from './layers/weight-projection.js';
 export { VERSION } from './version.js';
+export * from './data/index.js';
+export * from '../models/zoo/index.js';
+export * from '../attacks/index.js';
+export * from './eval/index.js';

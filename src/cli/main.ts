@@ -2,6 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
+import { registerTrain } from './commands/train.js';
+import { registerZoo } from './commands/zoo.js';
+import { registerAttack } from './commands/attack.js';
+import { registerBench } from './commands/bench.js';
+import { registerReport } from './commands/report.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,6 +16,11 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerInfo(program);
+  registerTrain(program);
+  registerZoo(program);
+  registerAttack(program);
+  registerBench(program);
+  registerReport(program);
   return program;
 }
 

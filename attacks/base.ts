@@ -1,0 +1,110 @@
+// The attack base: validates a request, runs one attack at one epsilon (`perturb`) or over
+// an epsilon sweep with success flags (`runAttack`). Attacks only implement `run`.
+import { tf } from '../src/tf.js';
+import { createContext } from './context.js';
+import { resolveParams } from './params.js';
+import { getAttack } from './registry.js';
+import { misclassified, projectLinf } from './tensor-ops.js';
+import { AttackError, type LogitsFn, type ParamValues } from './types.js';
+
+export const DEFAULT_SEED = 0;
+
+/** Refuses epsilons that are not in [0, 1] pixel units (e.g. 8 meant as 8/255). */
+export function checkEpsilon(epsilon: number): void {
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
+    throw new AttackError(`Epsilon must be a finite number >= 0, got ${epsilon}.`);
+  }
+  if (epsilon > 1) {
+    throw new AttackError(
+      `Epsilon ${epsilon} is above 1: Linf epsilons are in [0, 1] pixel units. ` +
+        `It looks like the 0-255 scale: write ${epsilon}/255 (= ${(epsilon / 255).toFixed(5)}) instead.`,
+    );
+  }
+}
+
+function checkBatch(x: tf.Tensor4D, labels: tf.Tensor1D): void {
+  if (x.rank !== 4) throw new AttackError(`Inputs must be a 4-D batch [N, H, W, C], got shape [${x.shape}].`);
+  if (labels.rank !== 1 || labels.shape[0] !== x.shape[0]) {
+    throw new AttackError(`Labels must be 1-D with one label per input (${x.shape[0]}), got shape [${labels.shape}].`);
+  }
+}
+
+/**
+ * One attack at one epsilon on one batch: synchronous, no readback to JS. The result is
+ * inside the Linf ball around x and inside [0, 1]. Epsilon 0 is attacked for real (no
+ * shortcut), so "eps 0 returns the input" checks the whole path.
+ * Inputs are not range-checked here (that needs a readback): `evaluate` does it.
+ */
+export function perturb(
+  attack: string,
+  logits: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  epsilon: number,
+  params?: Record<string, unknown>,
+  seed: number = DEFAULT_SEED,
+): tf.Tensor4D {
+  const def = getAttack(attack);
+  const resolved = resolveParams(def, params);
+  checkEpsilon(epsilon);
+  checkBatch(x, labels);
+  return perturbResolved(attack, logits, x, labels, epsilon, resolved, seed);
+}
+
+/** `perturb` with parameters already resolved (the sweep resolves them once). */
+function perturbResolved(
+  attack: string,
+  logits: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  epsilon: number,
+  params: ParamValues,
+  seed: number,
+): tf.Tensor4D {
+  const def = getAttack(attack);
+  return tf.tidy(() => projectLinf(def.run(createContext(logits, x, labels, epsilon, params, seed)), x, epsilon));
+}
+
+export interface SweepOptions {
+  params?: Record<string, unknown>;
+  seed?: number;
+  /** Transfer: compute the examples on this model, judge success on the target. */
+  source?: LogitsFn;
+}
+
+export interface SweepResult {
+  epsilons: number[];
+  /** The adversarial batch per epsilon (inside the ball and [0, 1]). Caller disposes. */
+  adversarials: tf.Tensor4D[];
+  /** Per epsilon, per point: the target misclassifies the adversarial example. */
+  success: tf.Tensor1D[];
+  /** The validated parameters with defaults. */
+  params: ParamValues;
+}
+
+/**
+ * An epsilon sweep (foolbox 3 style): every epsilon is attacked from scratch with the same
+ * seed, so "accuracy never rises with epsilon" stays a real check.
+ */
+export function runAttack(
+  attack: string,
+  logits: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  epsilons: number[],
+  options: SweepOptions = {},
+): SweepResult {
+  const def = getAttack(attack);
+  const params = resolveParams(def, options.params);
+  epsilons.forEach(checkEpsilon);
+  checkBatch(x, labels);
+  const seed = options.seed ?? DEFAULT_SEED;
+  const adversarials: tf.Tensor4D[] = [];
+  const success: tf.Tensor1D[] = [];
+  for (const eps of epsilons) {
+    const adv = perturbResolved(attack, options.source ?? logits, x, labels, eps, params, seed);
+    adversarials.push(adv);
+    success.push(tf.tidy(() => misclassified(logits(adv), labels)));
+  }
+  return { epsilons: [...epsilons], adversarials, success, params };
+}

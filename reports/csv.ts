@@ -1,0 +1,33 @@
+// results.csv: one row per model x attack x epsilon (and a clean row per model), with
+// every setting and both robust-accuracy definitions with their intervals.
+import { stringify } from 'csv-stringify/sync';
+import type { Accuracy, ModelResult } from './model-result.js';
+
+const COLUMNS = [
+  'model_id', 'dataset', 'architecture', 'operator', 'family', 'training', 'model_seed',
+  'attack', 'mode', 'source_model', 'epsilon', 'params', 'n', 'attack_seed',
+  'clean_acc', 'clean_lo', 'clean_hi',
+  'robust_acc', 'robust_lo', 'robust_hi',
+  'conditional_robust_acc', 'conditional_lo', 'conditional_hi', 'clean_correct',
+  'images_per_second', 'backend', 'toolkit_version',
+] as const;
+
+const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(6));
+const acc = (a: Accuracy | undefined) => [f(a?.accuracy), f(a?.ci95[0]), f(a?.ci95[1])];
+
+export function renderCsv(models: ModelResult[]): string {
+  const rows: unknown[][] = [];
+  for (const m of models) {
+    const base = [m.model.id, m.model.dataset, m.model.architecture, m.model.operator, m.model.family, m.model.training, m.model.seed];
+    const tail = [m.evaluation.backend, m.evaluation.toolkitVersion];
+    const clean = m.evaluation.clean;
+    rows.push([...base, 'none', 'clean', '', 0, '{}', clean.n, m.evaluation.seed, ...acc(clean), ...acc(clean), '', '', '', clean.correct, '', ...tail]);
+    for (const r of m.results) {
+      rows.push([
+        ...base, r.attack, r.mode, r.source ?? '', r.epsilon, JSON.stringify(r.params), r.robust.n, m.evaluation.seed,
+        ...acc(clean), ...acc(r.robust), ...acc(r.conditional), r.conditional.n, f(r.imagesPerSecond), ...tail,
+      ]);
+    }
+  }
+  return stringify(rows, { header: true, columns: [...COLUMNS] });
+}

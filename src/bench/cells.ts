@@ -1,0 +1,135 @@
+// The benchmark grid as cells: train a model, or evaluate one model under every attack.
+// One evaluation cell per model keeps all its attacks together, which the per-point worst
+// case and the cross-attack sanity checks need.
+import { formatZooId } from '../../models/zoo/index.js';
+import type { DatasetName } from '../data/index.js';
+import type { Architecture } from '../../models/architectures.js';
+import type { BenchProfile, Training } from './profile.js';
+
+export interface ModelRef {
+  id: string;
+  operator: string;
+  training: Training;
+  seed: number;
+}
+
+export interface TrainCell {
+  kind: 'train';
+  id: string;
+  model: ModelRef;
+}
+
+export interface EvaluateCell {
+  kind: 'evaluate';
+  id: string;
+  model: ModelRef;
+  /** The transfer source (an independently trained model). */
+  source: ModelRef;
+  /** Cells that must finish first (training of the model and of the source). */
+  needs: string[];
+}
+
+export type Cell = TrainCell | EvaluateCell;
+
+export function modelId(profile: BenchProfile, operator: string, training: Training, seed: number): string {
+  return formatZooId({
+    dataset: profile.dataset as DatasetName,
+    architecture: profile.architecture as Architecture,
+    operator,
+    training,
+    seed,
+  });
+}
+
+function ref(profile: BenchProfile, operator: string, training: Training, seed: number): ModelRef {
+  return { id: modelId(profile, operator, training, seed), operator, training, seed };
+}
+
+/** Target models in table order: trainings outer, operators inner. */
+export function targetModels(profile: BenchProfile): ModelRef[] {
+  return profile.trainings.flatMap((t) => profile.operators.map((op) => ref(profile, op, t, profile.seed)));
+}
+
+export function sourceModel(profile: BenchProfile): ModelRef {
+  const s = profile.evaluation.transfer.source;
+  return ref(profile, s.operator, s.training, s.seed);
+}
+
+const trainCellId = (m: ModelRef) => `train:${m.id}`;
+const evaluateCellId = (m: ModelRef) => `evaluate:${m.id}`;
+
+/** Every cell of the profile, in a deterministic order. */
+export function planCells(profile: BenchProfile): Cell[] {
+  const targets = targetModels(profile);
+  const source = sourceModel(profile);
+  if (targets.some((t) => t.id === source.id)) {
+    // Transfer from the target itself is white-box, not black-box.
+    throw new Error(
+      `The transfer source ${source.id} is also a target: give it another seed so it is trained independently.`,
+    );
+  }
+  const cells: Cell[] = [];
+  for (const m of [...targets, source]) cells.push({ kind: 'train', id: trainCellId(m), model: m });
+  for (const m of targets) {
+    cells.push({ kind: 'evaluate', id: evaluateCellId(m), model: m, source, needs: [trainCellId(m), trainCellId(source)] });
+  }
+  return cells;
+}
+
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/**
+ * The shard to run: `--shard i/n` (0-based i); else Kubernetes Indexed Jobs
+ * (JOB_COMPLETION_INDEX, with the count from --shards or DCNET_SHARDS) or Slurm arrays
+ * (SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT); else 0/1.
+ */
+export function resolveShard(arg: string | undefined, env: NodeJS.ProcessEnv = process.env, countArg?: number): ShardSpec {
+  if (arg !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(arg.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) {
+      throw new ShardError(`Invalid --shard '${arg}': expected i/n with 0 <= i < n, e.g. 0/4.`);
+    }
+    return { index: Number(m[1]), count: Number(m[2]) };
+  }
+  let index: number;
+  let count: number;
+  if (env.JOB_COMPLETION_INDEX !== undefined) {
+    index = Number(env.JOB_COMPLETION_INDEX);
+    count = countArg ?? Number(env.DCNET_SHARDS);
+  } else if (env.SLURM_ARRAY_TASK_ID !== undefined) {
+    index = Number(env.SLURM_ARRAY_TASK_ID) - Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
+    count = countArg ?? Number(env.SLURM_ARRAY_TASK_COUNT ?? env.DCNET_SHARDS);
+  } else {
+    return { index: 0, count: 1 };
+  }
+  if (!Number.isInteger(count) || count < 1) {
+    throw new ShardError(
+      `A shard index is set in the environment but no shard count: pass --shards N (or set DCNET_SHARDS).`,
+    );
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new ShardError(`Shard index ${index} from the environment is outside 0..${count - 1}.`);
+  }
+  return { index, count };
+}
+
+export class ShardError extends Error {
+  override name = 'UsageError';
+}
+
+/**
+ * The cells of one shard. All cells of one target model (its training and its evaluation)
+ * go to the same shard, so shards need no shared state but the zoo; a transfer source is
+ * trained by every shard that needs it (same seed, same weights; writes are atomic).
+ */
+export function shardCells(cells: Cell[], shard: ShardSpec): Cell[] {
+  if (shard.count === 1) return cells;
+  const evaluations = cells.filter((c): c is EvaluateCell => c.kind === 'evaluate');
+  const mine = new Set(evaluations.filter((_, i) => i % shard.count === shard.index).map((c) => c.id));
+  const needed = new Set<string>();
+  for (const c of evaluations) if (mine.has(c.id)) c.needs.forEach((n) => needed.add(n));
+  return cells.filter((c) => mine.has(c.id) || needed.has(c.id));
+}

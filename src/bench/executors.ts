@@ -1,0 +1,280 @@
+// What a worker does for each cell: train a zoo model (or reuse it), or evaluate one model
+// under every attack of the profile and turn the engine's result into the model's result.
+import { tf } from '../tf.js';
+import { loadDataset, type Dataset } from '../data/index.js';
+import { evaluate, worstCase, type AttackKind, type AttackRequest, type EvaluationResult, type TransferCache } from '../eval/index.js';
+import { logitsOf, perturb } from '../../attacks/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { recipeMismatch } from '../../models/zoo/recipe.js';
+import {
+  loadZooModel,
+  MANIFEST_JSON,
+  modelDir,
+  parseZooId,
+  resolveRecipe,
+  resolveZooDir,
+  trainModel,
+  verifyZooModel,
+  ZooError,
+  type RecipeOverrides,
+  type ZooManifest,
+} from '../../models/zoo/index.js';
+import { encodeImages, type ExampleSet } from '../../reports/examples.js';
+import type { EvaluateCellResult } from '../../reports/index.js';
+import { familyOf, MODEL_RESULT_SCHEMA, type ModelResult } from '../../reports/model-result.js';
+import type { Cell, EvaluateCell, TrainCell } from './cells.js';
+import type { BenchProfile } from './profile.js';
+import type { WorkerSetup } from './runner.js';
+
+export type ProgressFn = (text: string, fraction?: number) => void;
+
+export interface TrainCellResult {
+  id: string;
+  reused: boolean;
+  epochs: number;
+  testAccuracy: number;
+  testCount: number;
+  wallSeconds: number;
+  imagesPerSecond: number;
+}
+
+/** Test points shown in examples.png. */
+const EXAMPLE_POINTS = 6;
+
+/**
+ * Every target is attacked with the same transfer examples (one source, the same points and
+ * seed), so a worker computes them once and keeps them for its next evaluation cells.
+ */
+const transferCaches = new Map<string, TransferCache>();
+
+/** Each worker loads a dataset split once and shares it between its cells. */
+const datasetCache = new Map<string, Dataset>();
+function dataset(profile: BenchProfile, split: 'train' | 'test', limit?: number): Dataset {
+  const key = `${profile.dataset}|${profile.data ?? ''}|${split}|${limit ?? ''}`;
+  let d = datasetCache.get(key);
+  if (!d) {
+    d = loadDataset(profile.dataset, { split, ...(profile.data ? { data: profile.data } : {}), ...(limit ? { limit } : {}) });
+    datasetCache.set(key, d);
+  }
+  return d;
+}
+
+export function trainOverrides(profile: BenchProfile, training: string): RecipeOverrides {
+  return {
+    epochs: profile.train.epochs,
+    batchSize: profile.train.batch,
+    learningRate: profile.train.lr,
+    ...(training === 'standard' ? {} : { epsilon: profile.train.eps }),
+    ...(profile.train.limit ? { trainLimit: profile.train.limit } : {}),
+  };
+}
+
+/** The zoo's complete model if it was trained with this recipe; undefined if there is none. */
+function reusable(id: string, setup: WorkerSetup): ZooManifest | undefined {
+  if (!existsSync(join(modelDir(id, resolveZooDir(setup.zooDir)), MANIFEST_JSON))) return undefined;
+  // A model that is there must be intact (checksums) and trained as the profile says.
+  const { manifest } = verifyZooModel(id, { zooDir: setup.zooDir });
+  const wanted = resolveRecipe(parseZooId(id), trainOverrides(setup.profile, parseZooId(id).training));
+  const mismatch =
+    recipeMismatch(manifest.recipe, wanted) ??
+    (manifest.recipe.epochs !== wanted.epochs ? `epochs: zoo ${manifest.recipe.epochs}, profile ${wanted.epochs}` : undefined);
+  if (mismatch) {
+    throw new ZooError(
+      `The zoo already holds ${id}, trained with other settings (${mismatch}). ` +
+        `Use another --zoo folder, or delete that model to retrain it with the profile's settings.`,
+    );
+  }
+  return manifest;
+}
+
+function trainSummary(id: string, manifest: ZooManifest, reused: boolean): TrainCellResult {
+  return {
+    id,
+    reused,
+    epochs: manifest.epochs,
+    testAccuracy: manifest.metrics.testAccuracy,
+    testCount: manifest.metrics.testCount,
+    wallSeconds: manifest.wallTimeSeconds,
+    imagesPerSecond: manifest.trainImagesPerSecond,
+  };
+}
+
+async function runTrain(cell: TrainCell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult> {
+  const { id } = cell.model;
+  const existing = reusable(id, setup);
+  if (existing) return trainSummary(id, existing, true);
+  const overrides = trainOverrides(setup.profile, cell.model.training);
+  const train = dataset(setup.profile, 'train', overrides.trainLimit);
+  const test = dataset(setup.profile, 'test');
+  const result = await trainModel({
+    id,
+    zooDir: setup.zooDir,
+    ...overrides,
+    datasets: { train, test },
+    // A training killed with the run continues from its last epoch checkpoint.
+    resume: true,
+    onProgress: (p) => {
+      const done = p.phase === 'train' ? ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches) : 1;
+      progress(
+        p.phase === 'train'
+          ? `epoch ${p.epoch}/${p.epochs} ${Math.round((100 * p.batch) / p.batches)}% loss ${p.loss.toFixed(3)} acc ${(100 * p.accuracy).toFixed(1)}% ${Math.round(p.imagesPerSecond)} img/s`
+          : 'clean test accuracy',
+        done * 0.98,
+      );
+    },
+  });
+  return trainSummary(id, result.manifest, false);
+}
+
+function attackRequests(profile: BenchProfile): AttackRequest[] {
+  const e = profile.evaluation;
+  const epsilons = e.epsilons;
+  return [
+    ...e.whiteBox.map((a) => ({ name: a.name, epsilons, ...(a.params ? { params: a.params } : {}) })),
+    ...e.transfer.attacks.map((a) => ({ name: a.name, epsilons, transfer: true, ...(a.params ? { params: a.params } : {}) })),
+    { name: e.scoreBased.name, epsilons, ...(e.scoreBased.params ? { params: e.scoreBased.params } : {}) },
+  ];
+}
+
+/** The engine's result in the report's per-model form. */
+export function toModelResult(cell: EvaluateCell, profile: BenchProfile, r: EvaluationResult, manifest: ZooManifest, wallSeconds: number): ModelResult {
+  const zid = parseZooId(cell.model.id);
+  return {
+    schema: MODEL_RESULT_SCHEMA,
+    model: {
+      id: cell.model.id,
+      dataset: zid.dataset,
+      architecture: zid.architecture,
+      operator: zid.operator,
+      family: familyOf(zid.operator),
+      training: zid.training,
+      seed: zid.seed,
+      train: {
+        epochs: manifest.epochs,
+        wallSeconds: manifest.wallTimeSeconds,
+        imagesPerSecond: manifest.trainImagesPerSecond,
+        testAccuracy: manifest.metrics.testAccuracy,
+        ...(manifest.recipe.adversarial ? { eps: manifest.recipe.adversarial.epsilon } : {}),
+      },
+    },
+    evaluation: { n: r.n, seed: r.seed, backend: r.backend, toolkitVersion: r.version, wallSeconds, clean: r.clean },
+    results: r.attacks
+      .filter((a) => !a.auxiliary)
+      .flatMap((a) =>
+        a.results.map((e) => ({
+          attack: a.attack,
+          mode: a.kind,
+          ...(a.kind === 'transfer' ? { source: cell.source.id } : {}),
+          params: a.params as Record<string, unknown>,
+          epsilon: e.epsilon,
+          robust: e.robust,
+          conditional: e.conditionalRobust,
+          imagesPerSecond: e.imagesPerSecond,
+        })),
+      ),
+    worstCase: [
+      ...worstCaseOf(r, 'white-box'),
+      ...worstCaseOf(r, 'transfer'),
+      ...r.worstCase.map((w) => ({ mode: 'all' as const, epsilon: w.epsilon, robust: w.robust })),
+    ],
+    sanity: r.checks,
+  };
+}
+
+/** Per-point worst case over the attacks of one kind (from the engine's per-point outcomes). */
+function worstCaseOf(r: EvaluationResult, kind: AttackKind): ModelResult['worstCase'] {
+  const perPoint = r.perPoint;
+  if (!perPoint) throw new Error('evaluate() was called without keepPerPoint: no per-point outcomes.');
+  const runs = r.attacks
+    .filter((a) => !a.auxiliary && a.kind === kind)
+    .flatMap((a) =>
+      a.results.map((e) => ({
+        label: a.label,
+        epsilon: e.epsilon,
+        robust: Uint8Array.from(perPoint.robust[`${a.label}@${e.epsilon}`]!, (ch) => (ch === '1' ? 1 : 0)),
+      })),
+    );
+  // One attack of the kind: its own accuracy is the worst case.
+  const single = new Set(runs.map((x) => x.label)).size === 1;
+  return single
+    ? r.attacks.filter((a) => !a.auxiliary && a.kind === kind).flatMap((a) => a.results.map((e) => ({ mode: kind, epsilon: e.epsilon, robust: e.robust })))
+    : worstCase(runs, r.n, r.clean.correct).map((w) => ({ mode: kind, epsilon: w.epsilon, robust: w.robust }));
+}
+
+/** A few test points under the profile's main iterative white-box attack at the table epsilon. */
+function examples(profile: BenchProfile, model: tf.LayersModel, test: Dataset): ExampleSet {
+  const e = profile.evaluation;
+  const spec = e.whiteBox.find((a) => a.name !== 'fgsm') ?? e.whiteBox[0]!;
+  const [h, w, c] = test.shape;
+  const k = Math.min(EXAMPLE_POINTS, test.count);
+  const logits = logitsOf(model);
+  const [clean, adv, cleanPred, advPred] = tf.tidy(() => {
+    const x = tf.tensor4d(test.images.subarray(0, k * h * w * c), [k, h, w, c]);
+    const y = tf.tensor1d(test.labels.subarray(0, k), 'int32');
+    const xAdv = perturb(spec.name, logits, x, y, e.tableEpsilon, spec.params, e.seed);
+    return [x, xAdv, tf.argMax(logits(x), 1), tf.argMax(logits(xAdv), 1)];
+  });
+  const out: ExampleSet = {
+    attack: spec.name,
+    epsilon: e.tableEpsilon,
+    shape: [h, w, c],
+    indices: Array.from({ length: k }, (_, i) => i),
+    labels: Array.from(test.labels.subarray(0, k)),
+    cleanPredictions: Array.from(cleanPred!.dataSync()),
+    adversarialPredictions: Array.from(advPred!.dataSync()),
+    clean: encodeImages(clean!.dataSync()),
+    adversarial: encodeImages(adv!.dataSync()),
+  };
+  tf.dispose([clean!, adv!, cleanPred!, advPred!]);
+  return out;
+}
+
+function transferCacheFor(sourceId: string): TransferCache {
+  let cache = transferCaches.get(sourceId);
+  if (!cache) {
+    cache = new Map();
+    transferCaches.set(sourceId, cache);
+  }
+  return cache;
+}
+
+async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: ProgressFn): Promise<EvaluateCellResult> {
+  const started = performance.now();
+  const { profile } = setup;
+  const e = profile.evaluation;
+  const test = dataset(profile, 'test', e.n);
+  const target = await loadZooModel(cell.model.id, { zooDir: setup.zooDir });
+  const source = await loadZooModel(cell.source.id, { zooDir: setup.zooDir });
+  try {
+    const requests = attackRequests(profile);
+    const result = await evaluate({
+      model: target.model,
+      name: cell.model.id,
+      images: test.images,
+      labels: test.labels,
+      shape: test.shape,
+      attacks: requests,
+      source: { model: source.model, name: cell.source.id },
+      n: e.n,
+      batch: e.batch,
+      seed: e.seed,
+      keepPerPoint: true,
+      transferCache: transferCacheFor(cell.source.id),
+      onProgress: (p) => progress(`${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon}` : ''} ${p.pointsDone}/${p.pointsTotal}`),
+    });
+    const wallSeconds = (performance.now() - started) / 1000;
+    return {
+      model: toModelResult(cell, profile, result, target.manifest, wallSeconds),
+      examples: examples(profile, target.model, test),
+    };
+  } finally {
+    target.model.dispose();
+    source.model.dispose();
+  }
+}
+
+export async function executeCell(cell: Cell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult | EvaluateCellResult> {
+  return cell.kind === 'train' ? runTrain(cell, setup, progress) : runEvaluate(cell, setup, progress);
+}
+

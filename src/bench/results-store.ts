@@ -1,0 +1,126 @@
+// The run's results: one JSON record per finished cell, appended to a JSON-lines file as
+// soon as the cell ends. A killed run resumes by skipping every cell that has a record;
+// shards write their own files and `dcnet report` merges them.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendLine, writeFileAtomic } from '../io/atomic.js';
+import type { BenchProfile } from './profile.js';
+import { ProfileError } from './profile.js';
+import type { ShardSpec } from './cells.js';
+
+export const RECORD_SCHEMA = 'dcnet-robustness/cell-result@1';
+
+export interface CellRecord<R = unknown> {
+  schema: typeof RECORD_SCHEMA;
+  cellId: string;
+  kind: 'train' | 'evaluate';
+  modelId: string;
+  shard: string;
+  startedAt: string;
+  finishedAt: string;
+  wallSeconds: number;
+  backend: string;
+  toolkitVersion: string;
+  result: R;
+}
+
+export function resultsFileName(shard: ShardSpec): string {
+  return shard.count === 1 ? 'results.jsonl' : `results.shard-${shard.index}-of-${shard.count}.jsonl`;
+}
+
+export function appendRecord(runDir: string, shard: ShardSpec, record: CellRecord): void {
+  appendLine(join(runDir, resultsFileName(shard)), JSON.stringify(record));
+}
+
+/**
+ * Every record of the run, from all shards' files; for a cell recorded twice (a transfer
+ * source trained by two shards) the first is kept. A torn last line (a kill mid-write) is
+ * skipped and counted.
+ */
+export function readRecords(runDir: string): { records: Map<string, CellRecord>; skippedLines: number } {
+  const records = new Map<string, CellRecord>();
+  let skippedLines = 0;
+  if (!existsSync(runDir)) return { records, skippedLines };
+  const files = readdirSync(runDir)
+    .filter((f) => /^results(\.shard-\d+-of-\d+)?\.jsonl$/.test(f))
+    .sort();
+  for (const f of files) {
+    for (const line of readFileSync(join(runDir, f), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const rec = JSON.parse(line) as CellRecord;
+        if (rec.schema !== RECORD_SCHEMA || typeof rec.cellId !== 'string') {
+          skippedLines++;
+          continue;
+        }
+        if (!records.has(rec.cellId)) records.set(rec.cellId, rec);
+      } catch {
+        skippedLines++;
+      }
+    }
+  }
+  return { records, skippedLines };
+}
+
+const SESSIONS_FILE = 'sessions.jsonl';
+
+/** One invocation of `dcnet bench` on a run folder (a run killed and resumed has several). */
+export interface SessionRecord {
+  shard: string;
+  startedAt: string;
+  finishedAt: string;
+  wallSeconds: number;
+  jobs: number;
+  backend: string;
+  ran: number;
+  failed: number;
+}
+
+export function appendSession(runDir: string, s: SessionRecord): void {
+  appendLine(join(runDir, SESSIONS_FILE), JSON.stringify(s));
+}
+
+export function readSessions(runDir: string): SessionRecord[] {
+  const path = join(runDir, SESSIONS_FILE);
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as SessionRecord];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const PROFILE_FILE = 'profile.json';
+
+/**
+ * Records the profile of a run; a resumed run must use the same one, or its results would
+ * mix settings.
+ */
+export function pinProfile(runDir: string, profile: BenchProfile): void {
+  const path = join(runDir, PROFILE_FILE);
+  const text = JSON.stringify(profile, null, 2) + '\n';
+  if (existsSync(path)) {
+    const previous = readFileSync(path, 'utf8');
+    if (JSON.stringify(JSON.parse(previous)) !== JSON.stringify(profile)) {
+      throw new ProfileError(
+        `${runDir} holds results of a different profile (${path}). Resume with the same profile, ` +
+          `or choose another folder with --run NAME (or --out DIR).`,
+      );
+    }
+    return;
+  }
+  writeFileAtomic(path, text);
+}
+
+export function readPinnedProfile(runDir: string): BenchProfile {
+  const path = join(runDir, PROFILE_FILE);
+  if (!existsSync(path)) {
+    throw new ProfileError(`${runDir} is not a benchmark run: ${PROFILE_FILE} is missing. Run \`dcnet bench\` first.`);
+  }
+  return JSON.parse(readFileSync(path, 'utf8')) as BenchProfile;
+}

@@ -1,0 +1,206 @@
+// `dcnet attack`: one model, one dataset, one or more attacks over an epsilon sweep:
+// clean / robust / conditional robust accuracy with Wilson intervals and sanity flags.
+import type { Command } from 'commander';
+import { tf } from '../../tf.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../../io/fs-handler.js';
+import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/index.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { loadDataset } from '../../data/index.js';
+import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
+import { evaluate, type AttackRequest, type EvaluationResult } from '../../eval/index.js';
+import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
+import { formatEvaluation } from '../format-evaluation.js';
+
+interface AttackOptions {
+  model: string;
+  attack: string;
+  eps: string;
+  dataset?: string;
+  zoo?: string;
+  data?: string;
+  split: string;
+  source?: string;
+  n?: string;
+  batch: string;
+  seed: string;
+  steps?: string;
+  stepSize?: string;
+  relStepSize?: string;
+  restarts?: string;
+  queries?: string;
+  decay?: string;
+  checks: boolean;
+  allowProbabilities?: boolean;
+  json?: boolean;
+  out?: string;
+  checkpoint?: string;
+  backend: string;
+}
+
+/** "0,2/255,8/255" -> [0, 0.00784, 0.03137]. */
+export function parseEpsilons(text: string): number[] {
+  const out = text.split(',').map((part) => {
+    const s = part.trim();
+    const m = /^([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)(?:\/([0-9]*\.?[0-9]+))?$/i.exec(s);
+    if (!m) throw new UsageError(`--eps: '${s}' is not a number or a fraction like 8/255.`);
+    const v = Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2]));
+    if (!Number.isFinite(v)) throw new UsageError(`--eps: '${s}' is not a finite number.`);
+    return v;
+  });
+  if (!out.length) throw new UsageError('--eps: give at least one epsilon.');
+  return out;
+}
+
+function parseNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const v = text.includes('/') ? parseEpsilons(text)[0]! : Number(text);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new UsageError(`${flag}: '${text}' is not ${integer ? 'an integer' : 'a number'}.`);
+  }
+  return v;
+}
+
+/** Maps --steps etc. onto the attacks that declare those parameters. */
+export function attackRequests(opts: AttackOptions): AttackRequest[] {
+  const epsilons = parseEpsilons(opts.eps);
+  // Refuse bad epsilons and parameters before any data or model is loaded.
+  epsilons.forEach(checkEpsilon);
+  const shared: Array<[string, string, number | undefined]> = [
+    ['--steps', 'steps', parseNumber('--steps', opts.steps, true)],
+    ['--step-size', 'stepSize', parseNumber('--step-size', opts.stepSize, false)],
+    ['--rel-step-size', 'relStepSize', parseNumber('--rel-step-size', opts.relStepSize, false)],
+    ['--restarts', 'restarts', parseNumber('--restarts', opts.restarts, true)],
+    ['--queries', 'queries', parseNumber('--queries', opts.queries, true)],
+    ['--decay', 'decay', parseNumber('--decay', opts.decay, false)],
+  ];
+  const names = opts.attack.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new UsageError('--attack: give at least one attack name.');
+  const requests = names.map((full) => {
+    const transfer = full.startsWith('transfer:');
+    const def = getAttack(transfer ? full.slice('transfer:'.length) : full);
+    const params: Record<string, number> = {};
+    for (const [, key, value] of shared) if (value !== undefined && key in def.params) params[key] = value;
+    resolveParams(def, params);
+    return { name: def.name, epsilons, params, transfer };
+  });
+  for (const [flag, key, value] of shared) {
+    if (value !== undefined && !requests.some((r) => key in r.params)) {
+      throw new UsageError(`${flag} applies to none of the requested attacks (${names.join(', ')}).`);
+    }
+  }
+  if (opts.source && !requests.some((r) => r.transfer)) {
+    throw new UsageError('--source is given but no attack is a transfer attack: name one like transfer:pgd.');
+  }
+  return requests;
+}
+
+interface OpenedModel {
+  model: tf.LayersModel;
+  /** The zoo id, or the folder. */
+  name: string;
+  /** From the zoo manifest: the dataset it was trained on and where it was read from. */
+  dataset?: { name: string; source: string };
+}
+
+/** A zoo id (verified against its manifest) or a saved model folder. */
+async function openModel(idOrDir: string, zooDir: string | undefined): Promise<OpenedModel> {
+  const dir = locateModel(idOrDir, zooDir);
+  if (!existsSync(join(dir, MANIFEST_JSON))) return { model: await loadModel(dir), name: idOrDir };
+  const { model, manifest } = await loadZooModel(idOrDir, { zooDir });
+  return { model, name: manifest.id, dataset: { name: manifest.dataset.name, source: manifest.dataset.source } };
+}
+
+/** The dataset: --dataset, else the one the zoo model was trained on. */
+function chooseDataset(opts: AttackOptions, target: OpenedModel): { name: string; data?: string } {
+  const trained = target.dataset;
+  if (opts.dataset && trained && opts.dataset !== trained.name) {
+    throw new UsageError(`Model ${target.name} was trained on ${trained.name}, not ${opts.dataset}: drop --dataset or pick another model.`);
+  }
+  const name = opts.dataset ?? trained?.name;
+  if (!name) throw new UsageError(`Model folder ${opts.model} has no zoo manifest: say which dataset to attack it on with --dataset NAME.`);
+  const data = opts.data ?? (trained && existsSync(trained.source) ? trained.source : undefined);
+  return { name, data };
+}
+
+function modelShape(model: tf.LayersModel): [number, number, number] | undefined {
+  const s = model.inputs[0]?.shape;
+  return s && s.length === 4 ? [s[1]!, s[2]!, s[3]!] : undefined;
+}
+
+export function registerAttack(program: Command): void {
+  program
+    .command('attack')
+    .description('attack a model: clean, robust and conditional robust accuracy with 95% intervals and sanity checks')
+    .requiredOption('--model <id|dir>', 'zoo model id (e.g. fashion-mnist/small-cnn/tanh-cosine/standard/s0) or saved model folder')
+    .requiredOption('--attack <names>', 'comma-separated attacks: fgsm, bim, pgd, mi-fgsm, square; transfer:<name> with --source')
+    .requiredOption('--eps <list>', 'comma-separated Linf epsilons in [0, 1], fractions allowed (0,2/255,8/255)')
+    .option('--dataset <name>', "dataset to attack on (default: a zoo model's own; required for a plain model folder)")
+    .option('--zoo <dir>', 'zoo folder (default: $DCNET_ZOO or ./zoo)')
+    .option('--data <dir>', 'folder with the dataset files (default: its default place)')
+    .option('--split <split>', 'train or test', 'test')
+    .option('--source <id|dir>', 'source model (zoo id or folder) for transfer:<attack>, trained independently of --model')
+    .option('--n <count>', 'evaluate the first n points (default: the whole split)')
+    .option('--batch <size>', 'points per batch', '100')
+    .option('--seed <seed>', 'seed of every random choice', '0')
+    .option('--steps <n>', 'gradient steps (bim, pgd, mi-fgsm)')
+    .option('--step-size <a>', 'absolute step size in [0, 1] units (bim, pgd, mi-fgsm)')
+    .option('--rel-step-size <r>', 'step size as a multiple of epsilon (bim, pgd, mi-fgsm)')
+    .option('--restarts <n>', 'random restarts (pgd)')
+    .option('--queries <n>', 'queries per point (square)')
+    .option('--decay <mu>', 'momentum decay (mi-fgsm)')
+    .option('--no-checks', 'skip the sanity-check probes (eps-0 identity, collapse, FGSM reference, noise)')
+    .option('--allow-probabilities', 'attack a model that outputs probabilities (flagged) instead of refusing')
+    .option('--json', 'print the full result as JSON')
+    .option('--out <file>', 'also write the JSON result to this file (atomically)')
+    .option('--checkpoint <file>', 'save finished batches to this JSON-lines file; rerunning the same command resumes from it')
+    .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
+    .action(async (opts: AttackOptions) => {
+      const attacks = attackRequests(opts);
+      const n = parseNumber('--n', opts.n, true);
+      const batch = parseNumber('--batch', opts.batch, true)!;
+      const seed = parseNumber('--seed', opts.seed, true)!;
+      if (n !== undefined && n < 1) throw new UsageError('--n must be at least 1.');
+      await startRuntime(opts.backend, !!opts.json);
+      const target = await openModel(opts.model, opts.zoo);
+      const source = opts.source ? await openModel(opts.source, opts.zoo) : undefined;
+      const chosen = chooseDataset(opts, target);
+      const data = loadDataset(chosen.name, { data: chosen.data, split: opts.split as 'train' | 'test', limit: n });
+      for (const m of [target, source]) {
+        const shape = m && modelShape(m.model);
+        if (m && shape && shape.join('x') !== data.shape.join('x')) {
+          throw new UsageError(`Model ${m.name} takes ${shape.join('x')} inputs but ${data.name} images are ${data.shape.join('x')}.`);
+        }
+      }
+      const progress = process.stderr.isTTY && !opts.json;
+      const result: EvaluationResult = await evaluate({
+        model: target.model,
+        name: target.name,
+        images: data.images,
+        labels: data.labels,
+        shape: data.shape,
+        attacks,
+        ...(source ? { source: { model: source.model, name: source.name } } : {}),
+        n,
+        batch,
+        seed,
+        checks: opts.checks,
+        allowProbabilities: opts.allowProbabilities,
+        checkpoint: opts.checkpoint,
+        onProgress: progress
+          ? (p) =>
+              process.stderr.write(
+                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
+                  (p.label ? `, done: ${p.label} at eps ${p.epsilon!.toFixed(4)}` : ''),
+              )
+          : undefined,
+      });
+      if (progress) process.stderr.write('\r\x1b[K');
+      const json = JSON.stringify({ dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...result }, null, 2);
+      if (opts.out) writeFileAtomic(opts.out, json + '\n');
+      process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');
+      target.model.dispose();
+      source?.model.dispose();
+    });
+}

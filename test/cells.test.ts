@@ -1,0 +1,62 @@
+// The benchmark grid: cells, sharding, profile validation.
+import { describe, expect, it } from 'vitest';
+import { planCells, resolveShard, shardCells } from '../src/bench/cells.js';
+import { BUILTIN_PROFILES, loadProfile, validateProfile } from '../src/bench/profile.js';
+
+const quick = BUILTIN_PROFILES.quick!;
+
+describe('cells', () => {
+  it('trains every target and the transfer source, and evaluates every target', () => {
+    const cells = planCells(quick);
+    const targets = quick.operators.length * quick.trainings.length;
+    expect(cells.filter((c) => c.kind === 'train')).toHaveLength(targets + 1);
+    expect(cells.filter((c) => c.kind === 'evaluate')).toHaveLength(targets);
+    expect(cells.map((c) => c.id)).toContain('train:fashion-mnist-embedded/small-cnn/standard/standard/s1');
+    expect(cells.map((c) => c.id)).toContain('evaluate:fashion-mnist-embedded/small-cnn/tanh-cosine/fgsm-at/s0');
+  });
+
+  it('refuses a transfer source that is also a target', () => {
+    const p = structuredClone(quick);
+    p.evaluation.transfer.source.seed = p.seed;
+    expect(() => planCells(p)).toThrow(/also a target/);
+  });
+
+  it('shards partition the evaluations, and each shard has what its evaluations need', () => {
+    const cells = planCells(quick);
+    for (const n of [1, 2, 3, 5, 40]) {
+      const shards = Array.from({ length: n }, (_, i) => shardCells(cells, { index: i, count: n }));
+      const evals = shards.flatMap((s) => s.filter((c) => c.kind === 'evaluate').map((c) => c.id));
+      expect(evals.sort()).toEqual(cells.filter((c) => c.kind === 'evaluate').map((c) => c.id).sort());
+      for (const s of shards) {
+        const ids = new Set(s.map((c) => c.id));
+        for (const c of s) if (c.kind === 'evaluate') c.needs.forEach((d) => expect(ids.has(d)).toBe(true));
+      }
+      // Deterministic: the same call gives the same share.
+      expect(shardCells(cells, { index: 0, count: n })).toEqual(shards[0]);
+    }
+  });
+
+  it('takes the shard from --shard, Kubernetes or Slurm', () => {
+    expect(resolveShard('1/4', {})).toEqual({ index: 1, count: 4 });
+    expect(() => resolveShard('4/4', {})).toThrow(/Invalid --shard '4\/4'/);
+    expect(resolveShard(undefined, {})).toEqual({ index: 0, count: 1 });
+    expect(resolveShard(undefined, { JOB_COMPLETION_INDEX: '2', DCNET_SHARDS: '3' })).toEqual({ index: 2, count: 3 });
+    expect(resolveShard(undefined, { JOB_COMPLETION_INDEX: '2' }, 5)).toEqual({ index: 2, count: 5 });
+    expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '2' })).toThrow(/no shard count/);
+    expect(resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 3, count: 4 });
+  });
+});
+
+describe('profiles', () => {
+  it('built-in profiles are valid and JSON round-trips', () => {
+    for (const p of Object.values(BUILTIN_PROFILES)) expect(validateProfile(JSON.parse(JSON.stringify(p)))).toEqual(p);
+  });
+  it('bad profiles name the field', () => {
+    expect(() => loadProfile('nope')).toThrow(/Unknown profile 'nope'.*quick, paper, tiny/);
+    const p = structuredClone(quick) as unknown as Record<string, unknown>;
+    (p.evaluation as { epsilons: number[] }).epsilons = [8];
+    expect(() => validateProfile(p)).toThrow(/epsilons.*8\/255 = 0.0314, not 8/);
+    expect(() => validateProfile({ ...quick, architecture: 'vgg' })).toThrow(/'architecture' "vgg" is unknown/);
+    expect(() => validateProfile({ ...quick, operators: ['tanh-cos'] })).toThrow(/Invalid angular 'cos'/);
+  });
+});
