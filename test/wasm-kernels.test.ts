@@ -80,6 +80,10 @@ CONV_CASES.push({ x: [2, 14, 14, 32], k: [3, 3], cout: 64, stride: 1, pad: 'same
 CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 CONV_CASES.push({ x: [1, 8, 9, 2], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [3, 1], [0, 0]] });
 CONV_CASES.push({ x: [2, 8, 9, 7], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+// dW at stride 1 with more than 4 channels swaps roles when the padding fits the filter...
+CONV_CASES.push({ x: [2, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] });
+// ...and convolves as at stride 2 when it does not.
+CONV_CASES.push({ x: [1, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] });
 
 const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: string }> = [
   { x: [2, 28, 28, 5], k: [2, 2], stride: 2, pad: 'valid' },
