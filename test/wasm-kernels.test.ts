@@ -3,7 +3,7 @@
 // Also: intermediates are freed (the wasm backend holds no extra data after a call).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
-import { initBackend } from '../src/backend.js';
+import { currentBackend, initBackend } from '../src/backend.js';
 import { WASM_KERNELS } from '../src/wasm-kernels/index.js';
 import { seededUniform } from './helpers/reference.js';
 
@@ -80,6 +80,10 @@ CONV_CASES.push({ x: [2, 14, 14, 32], k: [3, 3], cout: 64, stride: 1, pad: 'same
 CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 CONV_CASES.push({ x: [1, 8, 9, 2], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [3, 1], [0, 0]] });
 CONV_CASES.push({ x: [2, 8, 9, 7], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+// dW at stride 1 with more than 4 channels swaps roles when the padding fits the filter...
+CONV_CASES.push({ x: [2, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] });
+// ...and convolves as at stride 2 when it does not.
+CONV_CASES.push({ x: [1, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] });
 
 const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: string }> = [
   { x: [2, 28, 28, 5], k: [2, 2], stride: 2, pad: 'valid' },
@@ -102,6 +106,8 @@ describe('wasm kernels match the cpu backend', () => {
   });
 
   it('registers the kernels on the wasm backend', () => {
+    expect(currentBackend().fastKernels).toBe(true);
+    expect(currentBackend().description).toContain('fast training kernels');
     for (const { kernelName } of WASM_KERNELS) {
       expect(tf.getKernel(kernelName, 'wasm')?.kernelFunc, kernelName).toBe(
         WASM_KERNELS.find((k) => k.kernelName === kernelName)!.kernelFunc,
@@ -164,6 +170,8 @@ describe('wasm kernels match the cpu backend', () => {
     { a: [3, 7, 5], b: [3, 3, 7], transposeA: true, transposeB: true },
     { a: [2, 1, 6, 4], b: [1, 3, 6, 5], transposeA: true, transposeB: false }, // broadcast batch
     { a: [1, 128, 98], b: [1, 128, 10], transposeA: true, transposeB: false }, // dense dW
+    { a: [1, 2, 3], b: [1, 50, 3], transposeA: false, transposeB: true }, // computed as (b a^T)^T
+    { a: [2, 3, 5], b: [1, 9, 3], transposeA: true, transposeB: true }, // swapped, broadcast
   ];
   for (const c of MATMUL_CASES) {
     it(`BatchMatMul a [${c.a}] b [${c.b}] transposeA ${c.transposeA} transposeB ${c.transposeB}`, async () => {

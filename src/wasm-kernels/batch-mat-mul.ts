@@ -2,7 +2,7 @@
 // backend's own kernel multiplies at XNNPACK speed only without transposes (with them, about
 // ten times slower). Dense layers' gradients (x^T dy and dy W^T) are exactly those products.
 // Either the operands are transposed first, or C^T = op(B)^T op(A)^T is computed and
-// transposed back, whichever moves fewer numbers (x^T dy: transposing dy and C is cheaper).
+// transposed back, whichever moves fewer numbers.
 import { tf } from '../tf.js';
 import { withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
@@ -28,8 +28,9 @@ function batchMatMul(args: KernelArgs<{ a: TensorInfo; b: TensorInfo }, Attrs>):
   const cols = b.shape[b.shape.length - (transposeB ? 2 : 1)]!;
   const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = batchShape.reduce((x, y) => x * y, 1);
-  const direct = (transposeA ? size(a) : 0) + (transposeB ? size(b) : 0);
-  const swapped = (transposeA ? 0 : size(a)) + (transposeB ? 0 : size(b)) + batch * rows * cols;
+  // Numbers moved: transposes, plus XNNPACK's packing of the right operand (b, or a swapped).
+  const direct = (transposeA ? size(a) : 0) + (transposeB ? size(b) : 0) + size(b);
+  const swapped = (transposeA ? 0 : size(a)) + (transposeB ? 0 : size(b)) + batch * rows * cols + size(a);
   return withScope(args.backend, (s) => {
     if (direct <= swapped) {
       const left = transposeA ? transposeLast(s, a) : a;

@@ -2,9 +2,11 @@
 // Few input channels (a network's first layer): one matrix product of the transposed patch
 // matrix [kh*kw*C, N*OH*OW] with dy [N*OH*OW, O]. Otherwise one XNNPACK convolution: with the
 // batch as the channel axis, a valid convolution of x^T [C, H, W, N] with dy^T [OH, OW, N, O]
-// dilated by the stride (no patch matrix in memory).
+// dilated by the stride (no patch matrix in memory). At stride 1 the roles swap: dy^T
+// [O, OH, OW, N] convolved with x^T [H, W, N, C] gives dW flipped in space; XNNPACK then packs
+// x, the smaller operand, as its filter (about 10% faster on small-cnn's second layer).
 import { tf } from '../tf.js';
-import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry } from './conv-geometry.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
@@ -23,7 +25,9 @@ function conv2dBackpropFilter(args: KernelArgs<{ x: TensorInfo; dy: TensorInfo }
   return withScope(args.backend, (s) =>
     g.inChannels <= PATCH_MATRIX_MAX_CHANNELS
       ? byPatchMatrix(s, { x, dy, g, filterShape })
-      : byConvolution(s, { x, dy, g, filterShape }),
+      : unitStrideSwapped(g)
+        ? bySwappedConvolution(s, { x, dy, g, filterShape })
+        : byConvolution(s, { x, dy, g, filterShape }),
   );
 }
 
@@ -34,12 +38,6 @@ interface FilterGradProblem {
   filterShape: number[];
 }
 
-/**
- * Up to this many input channels the patch matrix is small; for small-cnn's first layer the
- * product measured about as fast as the convolution or faster (the convolution packs dy as
- * its filter, the product packs dy as its right operand: either copies dy once).
- */
-const PATCH_MATRIX_MAX_CHANNELS = 4;
 
 function byPatchMatrix(s: KernelScope, { x, dy, g, filterShape }: FilterGradProblem): TensorInfo {
   const { batch, inHeight, inWidth, inChannels: ci, outHeight, outWidth } = g;
@@ -80,6 +78,48 @@ function byPatchMatrix(s: KernelScope, { x, dy, g, filterShape }: FilterGradProb
     { transposeA: false, transposeB: false },
   );
   return s.reshape(product, [...filterShape]);
+}
+
+/** Stride 1 and padding no wider than the filter (always so for same and valid). */
+function unitStrideSwapped(g: ConvGeometry): boolean {
+  return (
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.padTop <= g.filterHeight - 1 &&
+    g.padLeft <= g.filterWidth - 1
+  );
+}
+
+/** out[o, u, v, c] = sum dypad[o, u + r, v + t, n] x[n, r, t, c]; dW[i, j] = out[kh-1-i, kw-1-j]. */
+function bySwappedConvolution(s: KernelScope, { x, dy, g, filterShape }: FilterGradProblem): TensorInfo {
+  const { inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co } = g;
+  const { filterHeight: kh, filterWidth: kw } = g;
+  const xT = s.run('Transpose', { x }, { perm: [1, 2, 0, 3] });
+  const dyT = s.run('Transpose', { x: dy }, { perm: [3, 1, 2, 0] });
+  const top = kh - 1 - g.padTop;
+  const left = kw - 1 - g.padLeft;
+  // Enough rows/columns after dy for kh x kw outputs.
+  const bottom = Math.max(0, kh - 1 + inHeight - outHeight - top);
+  const right = Math.max(0, kw - 1 + inWidth - outWidth - left);
+  const r = s.run(
+    'Conv2D',
+    { x: dyT, filter: xT },
+    { strides: [1, 1], dilations: [1, 1], pad: explicitPad(top, bottom, left, right), dataFormat: 'NHWC' },
+  );
+  const [, rh, rw] = r.shape as number[];
+  const out = s.alloc([...filterShape]);
+  const src = s.view(r);
+  const dst = s.view(out);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      for (let c = 0; c < ci; c++) {
+        const to = ((i * kw + j) * ci + c) * co;
+        const from = ((kh - 1 - i) * rw! + (kw - 1 - j)) * ci + c;
+        for (let o = 0; o < co; o++) dst[to + o] = src[o * rh! * rw! * ci + from]!;
+      }
+    }
+  }
+  return out;
 }
 
 function byConvolution(s: KernelScope, { x, dy, g, filterShape }: FilterGradProblem): TensorInfo {
