@@ -1,5 +1,5 @@
 // BIM / I-FGSM (Kurakin et al. 2016): signed-gradient steps from x, projected after each.
-import { stepSizeParams } from './params.js';
+import { iterationParams } from './params.js';
 import { signStep } from './sign-step.js';
 import type { AttackDefinition } from './types.js';
 
@@ -12,8 +12,7 @@ export const bim: AttackDefinition = {
   description: 'Basic Iterative Method: `steps` signed-gradient steps from x, projected onto the ball and [0, 1]',
   // foolbox 3's LinfBasicIterativeAttack defaults: 10 steps of 0.2 * eps.
   params: {
-    steps: { type: 'int', default: 10, min: 1, max: 100000, help: 'number of gradient steps' },
-    ...stepSizeParams(0.2),
+    ...iterationParams(10, 0.2),
   },
   run(ctx) {
     return ctx.iterate(ctx.x, ctx.params.steps as number, signStep(ctx.stepSize()));

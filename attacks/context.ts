@@ -17,6 +17,8 @@ export function createContext(
   const nextSeed = seedStream(seed);
   const project = (xAdv: tf.Tensor) => projectLinf(xAdv, x, epsilon);
   const gradient = (xAdv: tf.Tensor4D) => lossGradient(logits, xAdv, labels);
+  // Attacks without the parameter (and the default) stop per point once it is fooled.
+  const earlyStop = params.earlyStop !== false;
 
   function iterate(
     start: tf.Tensor4D,
@@ -30,7 +32,7 @@ export function createContext(
     for (let t = 0; t < steps; t++) {
       const [xn, fn, ...sn] = tf.tidy(() => {
         const { grad, fooled } = gradient(xc);
-        const stop = tf.logicalOr(frozen, fooled) as tf.Tensor1D;
+        const stop = (earlyStop ? tf.logicalOr(frozen, fooled) : tf.clone(frozen)) as tf.Tensor1D;
         const out = step(xc, grad, state);
         const moved = project(out.x);
         return [selectPoints(stop, xc, moved), stop, ...(out.state ?? state)];

@@ -3,7 +3,7 @@ export type { LogitsFn, AttackDefinition, AttackContext, ParamSpec, ParamValues,
 export { AttackError } from './types.js';
 export { perturb, runAttack, checkEpsilon, DEFAULT_SEED, type SweepOptions, type SweepResult } from './base.js';
 export { getAttack, listAttacks, attackNames, registerAttack } from './registry.js';
-export { resolveParams, stepSizeParams, resolveStepSize } from './params.js';
+export { resolveParams, stepSizeParams, iterationParams, resolveStepSize } from './params.js';
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';
 export { logitsOf } from './model.js';
 export { checkAttackContract, contractModel, type ContractCheck, type ContractOptions } from './contract-test.js';

@@ -1,6 +1,6 @@
 // MI-FGSM (Dong et al. 2018): BIM whose direction is a momentum of L1-normalised gradients.
 import { tf } from '../src/tf.js';
-import { stepSizeParams } from './params.js';
+import { iterationParams } from './params.js';
 import type { AttackDefinition } from './types.js';
 
 export const miFgsm: AttackDefinition = {
@@ -12,8 +12,7 @@ export const miFgsm: AttackDefinition = {
   description: 'Momentum Iterative FGSM: g = mu * g + grad / mean|grad|; x += a * sign(g)',
   // The paper's setting: 10 steps of eps / 10, decay 1.0.
   params: {
-    steps: { type: 'int', default: 10, min: 1, max: 100000, help: 'number of gradient steps' },
-    ...stepSizeParams(0.1),
+    ...iterationParams(10, 0.1),
     decay: { type: 'number', default: 1.0, min: 0, max: 10, help: 'momentum decay factor mu' },
   },
   run(ctx) {

@@ -41,7 +41,20 @@ export function resolveParams(def: AttackDefinition, given: Record<string, unkno
   return out;
 }
 
-/** Step-size parameters shared by the iterative attacks (foolbox's abs/rel step size). */
+/** Parameters shared by the iterative gradient attacks: steps, step size, early stop. */
+export function iterationParams(stepsDefault: number, relDefault: number): Record<string, ParamSpec> {
+  return {
+    steps: { type: 'int', default: stepsDefault, min: 1, max: 100000, help: 'number of gradient steps' },
+    ...stepSizeParams(relDefault),
+    earlyStop: {
+      type: 'boolean',
+      default: true,
+      help: 'stop moving a point once it is misclassified (false: full-length steps, e.g. for adversarial training)',
+    },
+  };
+}
+
+/** Step-size parameters (foolbox's abs/rel step size). */
 export function stepSizeParams(relDefault: number): Record<string, ParamSpec> {
   return {
     stepSize: { type: 'number', min: 0, max: 1, help: 'absolute step size in [0, 1] pixel units; overrides relStepSize' },

@@ -1,6 +1,6 @@
 // PGD (Madry et al. 2018): BIM from a uniform random start, best of several restarts.
 import { tf } from '../src/tf.js';
-import { stepSizeParams } from './params.js';
+import { iterationParams } from './params.js';
 import { signStep } from './sign-step.js';
 import type { AttackDefinition } from './types.js';
 
@@ -13,8 +13,7 @@ export const pgd: AttackDefinition = {
   description: 'Projected Gradient Descent: BIM from a uniform random start in the ball; per point, any restart that fools is kept',
   // foolbox 3's LinfPGD defaults: 40 steps of 0.01/0.3 * eps, random start.
   params: {
-    steps: { type: 'int', default: 40, min: 1, max: 100000, help: 'gradient steps per restart' },
-    ...stepSizeParams(0.01 / 0.3),
+    ...iterationParams(40, 0.01 / 0.3),
     restarts: { type: 'int', default: 1, min: 1, max: 1000, help: 'number of random starts' },
     randomStart: { type: 'boolean', default: true, help: 'start at a uniform random point in the ball (false: BIM)' },
   },

@@ -40,6 +40,15 @@ function randomSigns(shape: number[], rand: () => number): tf.Tensor {
   return tf.tensor(v, shape);
 }
 
+const ALL_FOOLED_CHECK_EVERY = 20;
+
+function allFooled(margin: tf.Tensor1D): boolean {
+  const t = tf.tidy(() => tf.all(tf.less(margin, 0)));
+  const v = t.dataSync()[0] === 1;
+  t.dispose();
+  return v;
+}
+
 export const square: AttackDefinition = {
   name: 'square',
   norm: 'linf',
@@ -60,6 +69,8 @@ export const square: AttackDefinition = {
     let best = tf.tidy(() => ctx.project(tf.add(x, tf.mul(randomSigns([b, 1, w, c], rand), eps))));
     let bestMargin = ctx.margin(best);
     for (let q = 1; q < queries; q++) {
+      // Score-based, so reading one scalar back is allowed: stop once every point is fooled.
+      if (q % ALL_FOOLED_CHECK_EVERY === 0 && allFooled(bestMargin)) break;
       const p = squareFraction(ctx.params.pInit as number, q, queries);
       const s = Math.min(Math.max(Math.round(Math.sqrt(p * h * w)), 1), Math.min(h, w) - 1 || 1);
       const [nextBest, nextMargin] = tf.tidy(() => {

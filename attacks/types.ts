@@ -44,7 +44,8 @@ export interface AttackContext {
   stepSize(): number;
   /**
    * Runs `steps` gradient steps from `start` with projection after each, per-point early
-   * stop (a point that is fooled keeps that iterate) and tidy memory. `step` returns the
+   * stop (a point that is fooled keeps that iterate; off with the `earlyStop: false`
+   * parameter of `iterationParams`) and tidy memory. `step` returns the
    * unprojected next point and, optionally, the next state tensors (e.g. momentum).
    */
   iterate(

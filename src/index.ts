@@ -25,3 +25,5 @@ export {
 export { VERSION } from './version.js';
 export * from './data/index.js';
 export * from '../models/zoo/index.js';
+export * from '../attacks/index.js';
+export * from './eval/index.js';

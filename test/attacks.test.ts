@@ -39,7 +39,7 @@ const argmax = (z: number[]) => z.indexOf(Math.max(...z));
 const clip = (v: number, x0: number, eps: number) => Math.min(1, Math.max(0, Math.min(x0 + eps, Math.max(x0 - eps, v))));
 
 /** Reference iterative attack with per-point early stop, as documented in the base. */
-function refIterative(eps: number, steps: number, alpha: number, decay?: number): number[] {
+function refIterative(eps: number, steps: number, alpha: number, decay?: number, earlyStop = true): number[] {
   const out: number[] = [];
   for (let i = 0; i < Y.length; i++) {
     const x0 = X.slice(i * D, (i + 1) * D);
@@ -47,7 +47,7 @@ function refIterative(eps: number, steps: number, alpha: number, decay?: number)
     let mom = new Array(D).fill(0);
     for (let t = 0; t < steps; t++) {
       const { z, g } = refGrad(xc, Y[i]!);
-      if (argmax(z) !== Y[i]) break;
+      if (earlyStop && argmax(z) !== Y[i]) break;
       let dir = g;
       if (decay !== undefined) {
         const l1 = g.reduce((s, v) => s + Math.abs(v), 0) / D;
@@ -88,6 +88,14 @@ describe('BIM and MI-FGSM', () => {
     const adv = perturb('bim', model.logits, x, labels, 0.05, { steps: 7, stepSize: 0.01 });
     expectClose(adv, refIterative(0.05, 7, 0.01));
     adv.dispose();
+  });
+  it('BIM without early stop takes every step (as adversarial training wants)', () => {
+    const adv = perturb('bim', model.logits, x, labels, 0.2, { steps: 6, stepSize: 0.05, earlyStop: false });
+    expectClose(adv, refIterative(0.2, 6, 0.05, undefined, false));
+    const stopped = perturb('bim', model.logits, x, labels, 0.2, { steps: 6, stepSize: 0.05 });
+    // The two differ: some points are fooled before the last step.
+    expect(tf.max(tf.abs(tf.sub(adv, stopped))).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([adv, stopped]);
   });
   it('BIM step size relative to epsilon', () => {
     const adv = perturb('bim', model.logits, x, labels, 0.08, { steps: 5, relStepSize: 0.25 });

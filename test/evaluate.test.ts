@@ -1,5 +1,8 @@
 // The evaluation engine: accuracy definitions on constructed cases, input validation,
 // memory, and every sanity flag triggered by a deliberately broken model or attack.
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import type { LogitsFn } from '../attacks/index.js';
@@ -148,5 +151,79 @@ describe('sanity flags', () => {
     expect(status('inside-ball-and-bounds')).toBe('failed');
     expect(status('input-gradients')).toBe('failed');
     expect(status('collapse-at-large-eps')).toBe('skipped');
+  });
+});
+
+describe('resumable runs, transfer and edge batches', () => {
+  const shape: [number, number, number] = [4, 4, 1];
+  const n = 20;
+  function setup() {
+    const m = linearModel(shape, 3, 5, 1);
+    const images = seededUniform(n * 16, 3, 0, 1);
+    const pred = tf.tidy(() => tf.argMax(m.logits(tf.tensor4d(images, [n, ...shape])), 1));
+    const labels = new Int32Array(pred.dataSync());
+    pred.dispose();
+    labels[0] = (labels[0]! + 1) % 3; // one clean mistake
+    return { m, images, labels };
+  }
+  const strip = (r: EvaluationResult) => r.attacks.map((a) => a.results.map((e) => [e.epsilon, e.robust.correct, e.attacked]));
+
+  it('an interrupted run resumes from its checkpoint with the same numbers; other settings are refused', async () => {
+    const { m, images, labels } = setup();
+    const dir = mkdtempSync(join(tmpdir(), 'dcnet-ckpt-'));
+    const checkpoint = join(dir, 'run.jsonl');
+    const opts = { logits: m.logits, images, labels, shape, attacks: [{ name: 'pgd', epsilons: [0.05, 0.2], params: { steps: 3, relStepSize: 0.5 } }], batch: 8, seed: 4 };
+    const full = await evaluate(opts);
+    await expect(
+      evaluate({ ...opts, checkpoint, onProgress: (p) => { if (!p.label && p.pointsDone >= 16) throw new Error('killed'); } }),
+    ).rejects.toThrow('killed');
+    appendFileSync(checkpoint, '{"type":"batch","batch":{"sta'); // a torn last line
+    let resumed = 0;
+    const again = await evaluate({ ...opts, checkpoint, onProgress: (p) => (resumed = p.resumedPoints) });
+    expect(resumed).toBe(16);
+    expect(strip(again)).toEqual(strip(full));
+    expect(again.checks.map((c) => c.status)).toEqual(full.checks.map((c) => c.status));
+    await expect(evaluate({ ...opts, seed: 5, checkpoint })).rejects.toThrow(/different evaluation \(differs in: seed\)/);
+    rmSync(dir, { recursive: true, force: true });
+    m.dispose();
+  });
+
+  it('transfer examples come from the source and are judged on the target; a batch with no correct point is fine', async () => {
+    const { m, images, labels } = setup();
+    const src = linearModel(shape, 3, 99, 1);
+    const allWrong = new Int32Array(labels.length);
+    const pred = tf.tidy(() => tf.argMax(m.logits(tf.tensor4d(images, [n, ...shape])), 1));
+    pred.dataSync().forEach((p, i) => (allWrong[i] = i < 5 ? (p + 1) % 3 : p));
+    pred.dispose();
+    const before = tf.memory().numTensors;
+    const r = await evaluate({
+      logits: m.logits,
+      source: { logits: src.logits, name: 'src' },
+      images,
+      labels: allWrong,
+      shape,
+      attacks: [{ name: 'fgsm', epsilons: [0.1] }, { name: 'fgsm', epsilons: [0.1], transfer: true }],
+      batch: 5,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const [white, transfer] = r.attacks;
+    expect(transfer!.label).toBe('transfer:fgsm from src');
+    expect(transfer!.kind).toBe('transfer');
+    expect(transfer!.results[0]!.attacked).toBe(15);
+    expect(white!.results[0]!.robust.correct).toBeLessThanOrEqual(transfer!.results[0]!.robust.correct);
+    expect(r.worstCase[0]!.attacks).toEqual(['fgsm', 'transfer:fgsm from src']);
+    // The probes ran on the second batch, the first with clean-correct points.
+    expect(r.checks.find((c) => c.id === 'eps0-identity')!.status).toBe('passed');
+    expect(r.checks.find((c) => c.id === 'collapse-at-large-eps')!.status).not.toBe('skipped');
+    m.dispose();
+    src.dispose();
+  });
+});
+
+describe('labels', () => {
+  it('refuses labels outside the model classes before attacking', async () => {
+    await expect(
+      evaluate({ logits: threshold, images: new Float32Array([0.2, 0.8]), labels: new Int32Array([0, 2]), shape: [1, 1, 1], attacks: [{ name: 'fgsm', epsilons: [0.1] }] }),
+    ).rejects.toThrow(/Label 2 of point 1 is not a class of this model \(it has 2 outputs\)/);
   });
 });

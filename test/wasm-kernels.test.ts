@@ -3,7 +3,7 @@
 // Also: intermediates are freed (the wasm backend holds no extra data after a call).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
-import { initBackend } from '../src/backend.js';
+import { currentBackend, initBackend } from '../src/backend.js';
 import { WASM_KERNELS } from '../src/wasm-kernels/index.js';
 import { seededUniform } from './helpers/reference.js';
 
@@ -12,7 +12,7 @@ const REL_TOL = 1e-4;
 type Shape4 = [number, number, number, number];
 interface Call {
   kernel: string;
-  inputs: Record<string, { shape: number[]; data: Float32Array }>;
+  inputs: Record<string, { shape: number[]; data: Float32Array; dtype?: 'float32' | 'int32' | 'bool' }>;
   attrs: Record<string, unknown>;
 }
 
@@ -20,10 +20,10 @@ interface Call {
 async function runOn(backend: string, call: Call): Promise<{ shape: number[]; data: Float32Array }> {
   await tf.setBackend(backend);
   const inputs = Object.fromEntries(
-    Object.entries(call.inputs).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]),
+    Object.entries(call.inputs).map(([k, v]) => [k, tf.tensor(v.dtype === undefined ? v.data : Array.from(v.data), v.shape, v.dtype)]),
   );
   const out = tf.engine().runKernel(call.kernel, inputs, call.attrs as never) as tf.Tensor;
-  const result = { shape: out.shape, data: out.dataSync() as Float32Array };
+  const result = { shape: out.shape, data: Float32Array.from(out.dataSync()) };
   tf.dispose([out, ...Object.values(inputs)]);
   return result;
 }
@@ -69,6 +69,9 @@ for (const stride of [1, 2]) {
     CONV_CASES.push({ x: [2, 6, 7, 1], k: [2, 3], cout: 3, stride, pad });
     CONV_CASES.push({ x: [2, 11, 11, 4], k: [5, 5], cout: 2, stride, pad });
     CONV_CASES.push({ x: [2, 5, 5, 3], k: [1, 1], cout: 4, stride, pad });
+    // More than 4 input channels: dW by convolution instead of the patch matrix.
+    CONV_CASES.push({ x: [2, 7, 6, 6], k: [3, 3], cout: 3, stride, pad });
+    CONV_CASES.push({ x: [1, 9, 9, 5], k: [2, 3], cout: 4, stride, pad });
   }
 }
 // The reference network's layers, and explicit (asymmetric) padding.
@@ -76,6 +79,11 @@ CONV_CASES.push({ x: [2, 28, 28, 1], k: [3, 3], cout: 32, stride: 1, pad: 'same'
 CONV_CASES.push({ x: [2, 14, 14, 32], k: [3, 3], cout: 64, stride: 1, pad: 'same' });
 CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 CONV_CASES.push({ x: [1, 8, 9, 2], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [3, 1], [0, 0]] });
+CONV_CASES.push({ x: [2, 8, 9, 7], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+// dW at stride 1 with more than 4 channels swaps roles when the padding fits the filter...
+CONV_CASES.push({ x: [2, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] });
+// ...and convolves as at stride 2 when it does not.
+CONV_CASES.push({ x: [1, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] });
 
 const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: string }> = [
   { x: [2, 28, 28, 5], k: [2, 2], stride: 2, pad: 'valid' },
@@ -84,6 +92,8 @@ const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: s
   { x: [2, 9, 7, 2], k: [3, 3], stride: 2, pad: 'same' },
   { x: [2, 9, 7, 2], k: [3, 3], stride: 2, pad: 'valid' },
   { x: [1, 6, 5, 4], k: [3, 2], stride: 1, pad: 'same' },
+  { x: [2, 8, 6, 3], k: [2, 2], stride: 2, pad: 'same' }, // even sizes: same = valid, whole windows
+  { x: [1, 2, 2, 1], k: [2, 2], stride: 2, pad: 'valid' },
   { x: [2, 6, 5, 4], k: [3, 3], stride: 1, pad: 'valid' },
 ];
 
@@ -96,6 +106,8 @@ describe('wasm kernels match the cpu backend', () => {
   });
 
   it('registers the kernels on the wasm backend', () => {
+    expect(currentBackend().fastKernels).toBe(true);
+    expect(currentBackend().description).toContain('fast training kernels');
     for (const { kernelName } of WASM_KERNELS) {
       expect(tf.getKernel(kernelName, 'wasm')?.kernelFunc, kernelName).toBe(
         WASM_KERNELS.find((k) => k.kernelName === kernelName)!.kernelFunc,
@@ -150,6 +162,59 @@ describe('wasm kernels match the cpu backend', () => {
       });
     });
   }
+
+  const MATMUL_CASES: Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }> = [
+    { a: [1, 5, 7], b: [1, 7, 3], transposeA: false, transposeB: false },
+    { a: [1, 7, 5], b: [1, 7, 3], transposeA: true, transposeB: false },
+    { a: [1, 5, 7], b: [1, 3, 7], transposeA: false, transposeB: true },
+    { a: [3, 7, 5], b: [3, 3, 7], transposeA: true, transposeB: true },
+    { a: [2, 1, 6, 4], b: [1, 3, 6, 5], transposeA: true, transposeB: false }, // broadcast batch
+    { a: [1, 128, 98], b: [1, 128, 10], transposeA: true, transposeB: false }, // dense dW
+    { a: [1, 2, 3], b: [1, 50, 3], transposeA: false, transposeB: true }, // computed as (b a^T)^T
+    { a: [2, 3, 5], b: [1, 9, 3], transposeA: true, transposeB: true }, // swapped, broadcast
+  ];
+  for (const c of MATMUL_CASES) {
+    it(`BatchMatMul a [${c.a}] b [${c.b}] transposeA ${c.transposeA} transposeB ${c.transposeB}`, async () => {
+      await expectMatchesCpu({
+        kernel: 'BatchMatMul',
+        inputs: { a: random(c.a), b: random(c.b) },
+        attrs: { transposeA: c.transposeA, transposeB: c.transposeB },
+      });
+    });
+  }
+
+  const CASTS: Array<['float32' | 'int32' | 'bool', 'float32' | 'int32' | 'bool']> = [
+    ['float32', 'float32'],
+    ['float32', 'int32'],
+    ['int32', 'int32'],
+    ['int32', 'float32'],
+    ['bool', 'float32'],
+  ];
+  for (const [from, to] of CASTS) {
+    it(`Cast ${from} -> ${to}`, async () => {
+      const x = random([2, 3, 5], -3, 3);
+      if (from !== 'float32') x.data = x.data.map((v) => (from === 'bool' ? (v > 0 ? 1 : 0) : Math.trunc(v)));
+      await expectMatchesCpu({ kernel: 'Cast', inputs: { x: { ...x, dtype: from } }, attrs: { dtype: to } });
+    });
+  }
+
+  it('Identity', async () => {
+    await expectMatchesCpu({ kernel: 'Identity', inputs: { x: random([3, 4, 5]) }, attrs: {} });
+  });
+
+  it('an aliased result outlives its source, and its data is freed with the last reference', () => {
+    const backend = tf.findBackend('wasm') as unknown as { numDataIds(): number };
+    const before = backend.numDataIds();
+    const x = tf.tensor([1, 2, 3]);
+    const y = x.clone(); // Identity
+    const z = tf.cast(y, 'float32');
+    x.dispose();
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1, 2, 3]);
+    expect(backend.numDataIds()).toBe(before + 1);
+    z.dispose();
+    expect(backend.numDataIds()).toBe(before);
+  });
 
   it('max-pool gradient passes nothing from windows without a finite maximum', async () => {
     const x = random([1, 4, 4, 2]);

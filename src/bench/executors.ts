@@ -2,7 +2,7 @@
 // under every attack of the profile and turn the engine's result into the model's result.
 import { tf } from '../tf.js';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { evaluate, worstCase, type AttackKind, type AttackRequest, type EvaluationResult } from '../eval/index.js';
+import { evaluate, worstCase, type AttackKind, type AttackRequest, type EvaluationResult, type TransferCache } from '../eval/index.js';
 import { logitsOf, perturb } from '../../attacks/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +41,12 @@ export interface TrainCellResult {
 
 /** Test points shown in examples.png. */
 const EXAMPLE_POINTS = 6;
+
+/**
+ * Every target is attacked with the same transfer examples (one source, the same points and
+ * seed), so a worker computes them once and keeps them for its next evaluation cells.
+ */
+const transferCaches = new Map<string, TransferCache>();
 
 /** Each worker loads a dataset split once and shares it between its cells. */
 const datasetCache = new Map<string, Dataset>();
@@ -224,6 +230,15 @@ function examples(profile: BenchProfile, model: tf.LayersModel, test: Dataset): 
   return out;
 }
 
+function transferCacheFor(sourceId: string): TransferCache {
+  let cache = transferCaches.get(sourceId);
+  if (!cache) {
+    cache = new Map();
+    transferCaches.set(sourceId, cache);
+  }
+  return cache;
+}
+
 async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: ProgressFn): Promise<EvaluateCellResult> {
   const started = performance.now();
   const { profile } = setup;
@@ -245,6 +260,7 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
       batch: e.batch,
       seed: e.seed,
       keepPerPoint: true,
+      transferCache: transferCacheFor(cell.source.id),
       onProgress: (p) => progress(`${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon}` : ''} ${p.pointsDone}/${p.pointsTotal}`),
     });
     const wallSeconds = (performance.now() - started) / 1000;

@@ -76,10 +76,10 @@ const QUICK: BenchProfile = {
   operators: COSINE_OPERATORS,
   trainings: ['standard', 'fgsm-at'],
   seed: 0,
-  train: { epochs: 3, batch: 128, lr: 1e-3, eps: 0.1 },
+  train: { epochs: 2, batch: 128, lr: 1e-3, eps: 0.1 },
   evaluation: {
-    n: 500,
-    batch: 250,
+    n: 300,
+    batch: 150,
     epsilons: [0.05, 0.1, 0.2],
     tableEpsilon: 0.1,
     whiteBox: [
@@ -91,7 +91,7 @@ const QUICK: BenchProfile = {
       source: { operator: 'standard', training: 'standard', seed: 1 },
       attacks: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 10, relStepSize: 0.25 } }],
     },
-    scoreBased: { name: 'square', params: { queries: 100 } },
+    scoreBased: { name: 'square', params: { queries: 50 } },
     seed: 0,
   },
 };

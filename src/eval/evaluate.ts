@@ -2,47 +2,27 @@
 // outcomes into the field's accuracies, worst cases and sanity checks.
 import { tf } from '../tf.js';
 import { VERSION } from '../version.js';
-import {
-  AttackError,
-  checkEpsilon,
-  getAttack,
-  lossGradient,
-  logitsOf,
-  misclassified,
-  perturb,
-  resolveParams,
-  type LogitsFn,
-  type ParamValues,
-} from '../../attacks/index.js';
+import { AttackError } from '../../attacks/index.js';
+import { worstCase } from './aggregate.js';
+import { evaluateBatch, LARGE_EPS, type BatchOutcome, type TransferCache } from './batch.js';
+import { dataHash, openCheckpoint, saveBatch } from './checkpoint.js';
 import { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 import { checkInputRange, checkLabels } from './inputs.js';
-import type { AttackKind, AttackResult, EvaluationResult } from './types.js';
+import { buildPlans, noiseEpsilons, resolveModel, type AttackRequest, type ModelRef } from './plan.js';
+import type { AttackResult, EvaluationResult } from './types.js';
 import { accuracy, countOnes } from './wilson.js';
-import { worstCase } from './aggregate.js';
 
-export interface AttackRequest {
-  /** Registered attack name (fgsm, bim, pgd, mi-fgsm, square). */
-  name: string;
-  /** Linf epsilons in [0, 1] pixel units. */
-  epsilons: number[];
-  params?: Record<string, unknown>;
-  /** Compute the examples on `source` and evaluate them on the model (black-box transfer). */
-  transfer?: boolean;
-}
-
-export interface ModelRef {
-  model?: tf.LayersModel;
-  logits?: LogitsFn;
-  /** Name used in the result (zoo id or directory). */
-  name?: string;
-}
+export type { AttackRequest, ModelRef } from './plan.js';
 
 export interface Progress {
-  phase: 'attack' | 'checks';
-  label: string;
+  /** The attack and epsilon just finished on the current batch; absent at a batch's end. */
+  label?: string;
   epsilon?: number;
+  /** Points in finished batches, and the total. */
   pointsDone: number;
   pointsTotal: number;
+  /** Batches taken from the checkpoint instead of being recomputed. */
+  resumedPoints: number;
 }
 
 export interface EvaluateOptions extends ModelRef {
@@ -64,91 +44,17 @@ export interface EvaluateOptions extends ModelRef {
   allowProbabilities?: boolean;
   /** Keep per-point outcomes in the result. */
   keepPerPoint?: boolean;
+  /** JSON-lines file: finished batches are saved there and a rerun resumes from it. */
+  checkpoint?: string;
+  /**
+   * Transfer examples computed on the source, kept for the next evaluation with the same
+   * source, data, seed and batch size (a benchmark evaluates many targets against one source).
+   */
+  transferCache?: TransferCache;
   onProgress?: (p: Progress) => void;
 }
 
-interface Plan {
-  label: string;
-  attack: string;
-  kind: AttackKind;
-  iterative: boolean;
-  auxiliary: boolean;
-  params: ParamValues;
-  epsilons: number[];
-  runs: Array<{ robust: Uint8Array; seconds: number; attacked: number; maxPerturbation: number; invalidPoints: number }>;
-}
-
-/** Large-eps probe (spec check 3): BIM travelling 2 eps in 20 steps at eps 0.5. */
-const COLLAPSE_PROBE = { epsilon: 0.5, params: { steps: 20, relStepSize: 0.1 }, points: 32 };
-const IDENTITY_PROBE_POINTS = 8;
-const LARGE_EPS = 0.3;
-
-function resolveModel(ref: ModelRef, what: string): LogitsFn {
-  const m = ref.model ?? ref.logits;
-  if (!m) throw new AttackError(`No ${what} given: pass a tf.LayersModel (model) or a logits function (logits).`);
-  return logitsOf(m);
-}
-
-function planFor(req: AttackRequest, sourceName: string | undefined, hasSource: boolean): Plan {
-  const def = getAttack(req.name);
-  const params = resolveParams(def, req.params);
-  if (!Array.isArray(req.epsilons) || req.epsilons.length === 0) throw new AttackError(`Attack '${def.name}': give at least one epsilon.`);
-  req.epsilons.forEach(checkEpsilon);
-  if (req.transfer && !hasSource) throw new AttackError(`Attack '${def.name}' is a transfer attack but no source model was given.`);
-  const kind: AttackKind = req.transfer ? 'transfer' : def.needs === 'outputs' ? 'score-based' : 'white-box';
-  const given = Object.entries(req.params ?? {}).map(([k, v]) => `${k}=${v}`);
-  const base = given.length ? `${def.name}(${given.join(',')})` : def.name;
-  return {
-    label: req.transfer ? `transfer:${base} from ${sourceName ?? 'source'}` : base,
-    attack: def.name,
-    kind,
-    iterative: def.iterative,
-    auxiliary: false,
-    params,
-    epsilons: [...new Set(req.epsilons)].sort((a, b) => a - b),
-    runs: [],
-  };
-}
-
-function buildPlans(opts: EvaluateOptions, withChecks: boolean): Plan[] {
-  const plans = opts.attacks.map((r) => planFor(r, opts.source?.name, !!opts.source));
-  const labels = plans.map((p) => p.label);
-  const dup = labels.find((l, i) => labels.indexOf(l) !== i);
-  if (dup) throw new AttackError(`Attack '${dup}' is requested twice with the same settings.`);
-  // An FGSM reference for check 4 when iterative white-box attacks run without one.
-  const iterEps = plans.filter((p) => p.kind === 'white-box' && p.iterative).flatMap((p) => p.epsilons.filter((e) => e > 0));
-  const fgsmEps = new Set(plans.filter((p) => p.kind === 'white-box' && p.attack === 'fgsm').flatMap((p) => p.epsilons));
-  const missing = [...new Set(iterEps)].filter((e) => !fgsmEps.has(e)).sort((a, b) => a - b);
-  if (withChecks && missing.length) {
-    plans.push({ ...planFor({ name: 'fgsm', epsilons: missing }, undefined, false), label: 'fgsm (reference)', auxiliary: true });
-  }
-  for (const p of plans) p.runs = p.epsilons.map(() => ({ robust: new Uint8Array(0), seconds: 0, attacked: 0, maxPerturbation: 0, invalidPoints: 0 }));
-  return plans;
-}
-
-/** A deterministic per-batch seed from the run's seed. */
-const batchSeed = (seed: number, start: number) => (Math.imul(seed + 1, 0x9e3779b1) ^ start) >>> 0;
-
-const read = (t: tf.Tensor): Float32Array | Int32Array | Uint8Array => {
-  const v = t.dataSync() as Float32Array | Int32Array | Uint8Array;
-  t.dispose();
-  return v;
-};
-
-/** Per-point validity of adversarial examples: inside the ball, in [0, 1], finite. */
-function validity(adv: tf.Tensor4D, x: tf.Tensor4D, eps: number): { maxPerturbation: number; invalid: number } {
-  const [maxPert, invalid] = tf.tidy(() => {
-    const d = tf.abs(tf.sub(adv, x));
-    const bad = tf.logicalOr(
-      tf.logicalOr(tf.greater(d, eps + 1e-6), tf.logicalOr(tf.less(adv, 0), tf.greater(adv, 1))),
-      tf.logicalNot(tf.isFinite(adv)),
-    );
-    return [tf.max(d), tf.sum(tf.cast(tf.any(bad, [1, 2, 3]), 'int32'))];
-  });
-  return { maxPerturbation: read(maxPert!)[0]!, invalid: read(invalid!)[0]! };
-}
-
-/** Runs every plan over the data and the checks over the outcomes. */
+/** Runs every attack over the data and the sanity checks over the outcomes. */
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult> {
   const t0 = performance.now();
   const target = resolveModel(opts, 'model');
@@ -169,114 +75,94 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const n = Math.min(opts.n ?? available, available);
   if (!(n > 0)) throw new AttackError('No points to evaluate (n is 0 or the dataset is empty).');
   checkInputRange(opts.images, n * d);
-  const plans = buildPlans(opts, withChecks);
-  for (const p of plans) for (const r of p.runs) r.robust = new Uint8Array(n);
-  const noiseEps = withChecks ? [...new Set(plans.filter((p) => p.kind === 'white-box' && !p.auxiliary).flatMap((p) => p.epsilons))].filter((e) => e > 0) : [];
-  const noise = new Map(noiseEps.map((e) => [e, new Uint8Array(n)]));
-  const clean = new Uint8Array(n);
-  const gradients = { points: 0, allZero: 0, withNaN: 0, withInf: 0 };
-  const probabilityRows = { rows: 0, probabilityLike: 0 };
-  const identity: CheckInputs['identity'] = [];
-  let collapseProbe: CheckInputs['collapse'];
-  let numClasses = 0;
+  // One forward on one image: the class count, so bad labels stop the run before any attack.
+  const numClasses = tf.tidy(() => target(tf.tensor4d(opts.images.subarray(0, d), [1, h, w, c])).shape[1]);
+  checkLabels(opts.labels, n, numClasses);
+  const plans = buildPlans(opts.attacks, opts.source, withChecks);
+  const noiseEps = noiseEpsilons(plans, withChecks);
+  const allowProbabilities = opts.allowProbabilities ?? false;
+  const saved = opts.checkpoint
+    ? openCheckpoint(opts.checkpoint, {
+        version: VERSION,
+        backend: tf.getBackend(),
+        model: opts.name ?? 'model',
+        source: opts.source?.name ?? null,
+        data: dataHash(opts.images.subarray(0, n * d), opts.labels.subarray(0, n)),
+        shape: opts.shape,
+        n,
+        batch,
+        seed,
+        withChecks,
+        allowProbabilities,
+        plans,
+      })
+    : new Map<number, BatchOutcome>();
 
+  const outcomes: BatchOutcome[] = [];
+  let resumedPoints = 0;
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
-    const bSeed = batchSeed(seed, start);
-    const x = tf.tensor4d(opts.images.subarray(start * d, (start + m) * d), [m, h, w, c]);
-    const y = tf.tensor1d(opts.labels.subarray(start, start + m), 'int32');
-    const [pred, probLike] = tf.tidy(() => {
-      const z = target(x);
-      numClasses = z.shape[1];
-      const nonNeg = tf.all(tf.greaterEqual(z, 0), 1);
-      const sumsToOne = tf.less(tf.abs(tf.sub(tf.sum(z, 1), 1)), 1e-3);
-      return [tf.argMax(z, 1), tf.sum(tf.cast(tf.logicalAnd(nonNeg, sumsToOne), 'int32'))];
-    });
-    if (start === 0) checkLabels(opts.labels, n, numClasses);
-    probabilityRows.rows += m;
-    probabilityRows.probabilityLike += read(probLike!)[0]!;
-    if (start === 0 && probabilityRows.probabilityLike === m && m > 1 && !opts.allowProbabilities) {
-      tf.dispose([x, y, pred!]);
-      throw new AttackError(
-        "The model's outputs look like probabilities (every row is >= 0 and sums to 1). Attacks need logits: " +
-          'remove the final softmax (or pass allowProbabilities / --allow-probabilities to get flagged numbers anyway).',
+    let outcome = saved.get(start);
+    if (outcome && outcome.m === m) {
+      resumedPoints += m;
+    } else {
+      outcome = evaluateBatch(
+        {
+          target,
+          source,
+          plans,
+          noiseEpsilons: noiseEps,
+          withChecks,
+          allowProbabilities,
+          images: opts.images,
+          labels: opts.labels,
+          shape: opts.shape,
+          seed,
+          ...(opts.transferCache ? { transferCache: opts.transferCache } : {}),
+          runProbes: !outcomes.some((o) => o.identity),
+          onRun: (p, eps) => opts.onProgress?.({ label: p.label, epsilon: eps, pointsDone: start, pointsTotal: n, resumedPoints }),
+        },
+        start,
+        m,
       );
+      if (opts.checkpoint) saveBatch(opts.checkpoint, outcome);
     }
-    const predicted = read(pred!);
-    const correctIdx: number[] = [];
-    for (let j = 0; j < m; j++) {
-      clean[start + j] = predicted[j] === opts.labels[start + j] ? 1 : 0;
-      if (clean[start + j]) correctIdx.push(j);
-    }
-    if (withChecks) {
-      const [zero, nan, inf] = tf.tidy(() => {
-        const { grad, fooled } = lossGradient(target, x, y);
-        fooled.dispose();
-        const cnt = (t: tf.Tensor) => tf.sum(tf.cast(tf.any(t, [1, 2, 3]), 'int32'));
-        return [tf.sum(tf.cast(tf.all(tf.equal(grad, 0), [1, 2, 3]), 'int32')), cnt(tf.isNaN(grad)), cnt(tf.isInf(grad))];
-      });
-      gradients.points += m;
-      gradients.allZero += read(zero!)[0]!;
-      gradients.withNaN += read(nan!)[0]!;
-      gradients.withInf += read(inf!)[0]!;
-    }
-    if (correctIdx.length) {
-      const idx = tf.tensor1d(correctIdx, 'int32');
-      const xa = tf.gather(x, idx) as tf.Tensor4D;
-      const ya = tf.gather(y, idx) as tf.Tensor1D;
-      for (const plan of plans) {
-        const on = plan.kind === 'transfer' ? source! : target;
-        plan.epsilons.forEach((eps, e) => {
-          const run = plan.runs[e]!;
-          const tStart = performance.now();
-          const adv = perturb(plan.attack, on, xa, ya, eps, plan.params, bSeed);
-          const fooled = read(tf.tidy(() => misclassified(target(adv), ya)));
-          run.seconds += (performance.now() - tStart) / 1000;
-          const v = validity(adv, xa, eps);
-          adv.dispose();
-          run.maxPerturbation = Math.max(run.maxPerturbation, v.maxPerturbation);
-          run.invalidPoints += v.invalid;
-          run.attacked += correctIdx.length;
-          correctIdx.forEach((j, k) => (run.robust[start + j] = fooled[k] ? 0 : 1));
-          opts.onProgress?.({ phase: 'attack', label: plan.label, epsilon: eps, pointsDone: start + m, pointsTotal: n });
-        });
-      }
-      for (const [eps, flags] of noise) {
-        const fooled = read(
-          tf.tidy(() => {
-            const signs = tf.sign(tf.randomUniform(xa.shape, -1, 1, 'float32', bSeed));
-            return misclassified(target(tf.clipByValue(tf.add(xa, tf.mul(signs, eps)), 0, 1) as tf.Tensor4D), ya);
-          }),
-        );
-        correctIdx.forEach((j, k) => (flags[start + j] = fooled[k] ? 0 : 1));
-      }
-      if (withChecks && start === 0) {
-        identity.push(...identityProbe(plans, target, source, xa, ya, bSeed));
-        collapseProbe = needsCollapseProbe(plans) ? runCollapseProbe(target, xa, ya, bSeed) : undefined;
-        opts.onProgress?.({ phase: 'checks', label: 'probes', pointsDone: start + m, pointsTotal: n });
-      }
-      tf.dispose([idx, xa, ya]);
-    }
-    tf.dispose([x, y]);
+    outcomes.push(outcome);
+    opts.onProgress?.({ pointsDone: start + m, pointsTotal: n, resumedPoints });
     // Let progress output, timers and worker messages through between batches.
     await new Promise((r) => setImmediate(r));
   }
+  return assemble(opts, { n, batch, seed, plans, noiseEps, outcomes, seconds: (performance.now() - t0) / 1000 });
+}
 
-  const runs: RunRecord[] = plans.flatMap((p) =>
-    p.epsilons.map((eps, e) => ({ label: p.label, attack: p.attack, kind: p.kind, iterative: p.iterative, auxiliary: p.auxiliary, params: p.params, epsilon: eps, ...p.runs[e]! })),
-  );
-  const checks = runChecks({
-    numClasses,
-    clean,
-    runs,
-    noise,
-    gradients,
-    identity,
-    collapse: collapseProbe ?? strongestLargeEps(runs),
-    probabilityRows,
-    tolerance: Math.max(1, Math.ceil(0.01 * n)),
-  });
+/** Per-point 0/1 array over all batches from one '0'/'1' string per batch. */
+function concatBits(outcomes: BatchOutcome[], pick: (o: BatchOutcome) => string): Uint8Array {
+  const out = new Uint8Array(outcomes.reduce((s, o) => s + o.m, 0));
+  for (const o of outcomes) {
+    const bits = pick(o);
+    for (let j = 0; j < o.m; j++) out[o.start + j] = bits.charCodeAt(j) === 49 ? 1 : 0;
+  }
+  return out;
+}
+
+interface Collected {
+  n: number;
+  batch: number;
+  seed: number;
+  plans: ReturnType<typeof buildPlans>;
+  noiseEps: number[];
+  outcomes: BatchOutcome[];
+  seconds: number;
+}
+
+function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
+  const { n, plans, outcomes } = col;
+  const first = outcomes[0]!;
+  const clean = concatBits(outcomes, (o) => o.clean);
   const cleanK = countOnes(clean);
+  const sum = (f: (o: BatchOutcome) => number) => outcomes.reduce((s, o) => s + f(o), 0);
+  let r = 0;
+  const runs: RunRecord[] = [];
   const attacks: AttackResult[] = plans.map((p) => ({
     label: p.label,
     attack: p.attack,
@@ -285,77 +171,70 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
     params: p.params,
     ...(p.kind === 'transfer' ? { source: opts.source?.name ?? 'source' } : {}),
     auxiliary: p.auxiliary,
-    results: p.epsilons.map((eps, e) => {
-      const r = p.runs[e]!;
-      const k = countOnes(r.robust);
+    results: p.epsilons.map((epsilon) => {
+      const i = r++;
+      const robust = concatBits(outcomes, (o) => o.runs[i]!.robust);
+      const stat = (f: (x: BatchOutcome['runs'][number]) => number) => outcomes.map((o) => f(o.runs[i]!));
+      const attacked = stat((x) => x.attacked).reduce((a, b) => a + b, 0);
+      const seconds = stat((x) => x.seconds).reduce((a, b) => a + b, 0);
+      const maxPerturbation = Math.max(...stat((x) => x.maxPerturbation));
+      const invalidPoints = stat((x) => x.invalidPoints).reduce((a, b) => a + b, 0);
+      runs.push({ label: p.label, attack: p.attack, kind: p.kind, iterative: p.iterative, auxiliary: p.auxiliary, params: p.params, epsilon, robust, invalidPoints, maxPerturbation });
+      const k = countOnes(robust);
       return {
-        epsilon: eps,
+        epsilon,
         robust: accuracy(k, n),
         conditionalRobust: accuracy(k, cleanK),
-        successRate: r.attacked ? (r.attacked - k) / r.attacked : 0,
-        attacked: r.attacked,
-        seconds: r.seconds,
-        imagesPerSecond: r.seconds > 0 ? r.attacked / r.seconds : 0,
-        maxPerturbation: r.maxPerturbation,
-        invalidPoints: r.invalidPoints,
+        successRate: attacked ? (attacked - k) / attacked : 0,
+        attacked,
+        seconds,
+        imagesPerSecond: seconds > 0 ? attacked / seconds : 0,
+        maxPerturbation,
+        invalidPoints,
       };
     }),
   }));
+  const noise = new Map(col.noiseEps.map((e, i) => [e, concatBits(outcomes, (o) => o.noise[i]!)]));
+  const gradients = {
+    points: sum((o) => o.gradients.points),
+    allZero: sum((o) => o.gradients.allZero),
+    withNaN: sum((o) => o.gradients.withNaN),
+    withInf: sum((o) => o.gradients.withInf),
+  };
+  const checks = runChecks({
+    numClasses: first.numClasses,
+    clean,
+    runs,
+    noise,
+    gradients,
+    identity: outcomes.find((o) => o.identity)?.identity ?? [],
+    collapse: outcomes.find((o) => o.collapse)?.collapse ?? strongestLargeEps(runs),
+    probabilityRows: { rows: n, probabilityLike: sum((o) => o.probabilityLike) },
+    tolerance: Math.max(1, Math.ceil(0.01 * n)),
+  });
   const result: EvaluationResult = {
     version: VERSION,
     backend: tf.getBackend(),
     model: opts.name ?? 'model',
     n,
-    seed,
-    batch,
-    numClasses,
-    inputShape: [h, w, c],
+    seed: col.seed,
+    batch: col.batch,
+    numClasses: first.numClasses,
+    inputShape: opts.shape,
     clean: accuracy(cleanK, n),
     attacks,
-    worstCase: worstCase(runs.filter((r) => !r.auxiliary), n, cleanK),
+    worstCase: worstCase(runs.filter((x) => !x.auxiliary), n, cleanK),
     noise: [...noise].map(([epsilon, flags]) => ({ epsilon, accuracy: accuracy(countOnes(flags), n) })),
     gradients,
     checks,
-    flags: checks.filter((c) => c.status === 'failed'),
-    seconds: (performance.now() - t0) / 1000,
+    flags: checks.filter((x) => x.status === 'failed'),
+    seconds: col.seconds,
   };
   if (opts.keepPerPoint) {
     const bits = (a: Uint8Array) => Array.from(a, (v) => (v ? '1' : '0')).join('');
-    result.perPoint = { clean: bits(clean), robust: Object.fromEntries(runs.map((r) => [`${r.label}@${r.epsilon}`, bits(r.robust)])) };
+    result.perPoint = { clean: bits(clean), robust: Object.fromEntries(runs.map((x) => [`${x.label}@${x.epsilon}`, bits(x.robust)])) };
   }
   return result;
-}
-
-/** Check 1 for attacks whose sweep lacks eps 0: attack a few points at eps 0. */
-function identityProbe(plans: Plan[], target: LogitsFn, source: LogitsFn | undefined, xa: tf.Tensor4D, ya: tf.Tensor1D, seed: number): CheckInputs['identity'] {
-  const k = Math.min(IDENTITY_PROBE_POINTS, xa.shape[0]);
-  const xs = xa.slice([0, 0, 0, 0], [k, ...xa.shape.slice(1)] as [number, number, number, number]);
-  const ys = ya.slice([0], [k]);
-  const out = plans
-    .filter((p) => !p.epsilons.includes(0))
-    .map((p) => {
-      const adv = perturb(p.attack, p.kind === 'transfer' ? source! : target, xs, ys, 0, p.params, seed);
-      const maxChange = read(tf.tidy(() => tf.max(tf.abs(tf.sub(adv, xs)))))[0]!;
-      const fooled = countOnes(read(tf.tidy(() => misclassified(target(adv), ys))) as Uint8Array);
-      adv.dispose();
-      return { label: p.label, maxChange, fooled, points: k };
-    });
-  tf.dispose([xs, ys]);
-  return out;
-}
-
-function needsCollapseProbe(plans: Plan[]): boolean {
-  return !plans.some((p) => p.kind === 'white-box' && p.iterative && p.epsilons.some((e) => e >= LARGE_EPS));
-}
-
-function runCollapseProbe(target: LogitsFn, xa: tf.Tensor4D, ya: tf.Tensor1D, seed: number): CheckInputs['collapse'] {
-  const k = Math.min(COLLAPSE_PROBE.points, xa.shape[0]);
-  const xs = xa.slice([0, 0, 0, 0], [k, ...xa.shape.slice(1)] as [number, number, number, number]);
-  const ys = ya.slice([0], [k]);
-  const adv = perturb('bim', target, xs, ys, COLLAPSE_PROBE.epsilon, COLLAPSE_PROBE.params, seed);
-  const fooled = countOnes(read(tf.tidy(() => misclassified(target(adv), ys))) as Uint8Array);
-  tf.dispose([xs, ys, adv]);
-  return { label: 'bim(steps=20) probe', epsilon: COLLAPSE_PROBE.epsilon, robust: k - fooled, points: k };
 }
 
 /** Check 3 from the requested runs: the strongest iterative white-box run at eps >= 0.3. */

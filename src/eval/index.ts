@@ -1,7 +1,9 @@
 // Public API of the evaluation engine.
+export { clearTransferCache, type TransferCache } from './batch.js';
 export { evaluate, type EvaluateOptions, type AttackRequest, type ModelRef, type Progress } from './evaluate.js';
 export * from './types.js';
 export { wilsonInterval, accuracy } from './wilson.js';
 export { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 export { checkInputRange } from './inputs.js';
 export { worstCase } from './aggregate.js';
+export type { BatchOutcome } from './batch.js';

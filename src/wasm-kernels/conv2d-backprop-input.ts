@@ -1,9 +1,12 @@
-// dL/dx of a 2-D convolution as one XNNPACK convolution: the "full" correlation of dy (with
-// stride-1 zeros inserted between its pixels) with the spatially flipped filter, whose
-// in/out channels are swapped.
+// dL/dx of a 2-D convolution. Usually one XNNPACK convolution: the "full" correlation of dy
+// (with stride-1 zeros inserted between its pixels) with the spatially flipped filter, whose
+// in/out channels are swapped. With few input channels (a first layer, as in FGSM's input
+// gradient) that convolution has almost no output channels, which XNNPACK computes padded to
+// its tile width; there, the patch gradients dy W^T [N*OH*OW, kh*kw*C] (one matrix product)
+// are added back onto the image instead.
 import { tf } from '../tf.js';
-import { convGeometry, explicitPad, type ConvGeometry } from './conv-geometry.js';
-import { requireChannelsLast, withScope, type KernelScope, type TensorInfo } from './wasm-backend.js';
+import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry } from './conv-geometry.js';
+import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
   strides: number | [number, number];
@@ -13,16 +16,13 @@ interface Attrs {
   inputShape: [number, number, number, number];
 }
 
-function conv2dBackpropInput(args: {
-  inputs: { dy: TensorInfo; filter: TensorInfo };
-  attrs: Attrs;
-  backend: unknown;
-}): TensorInfo {
+function conv2dBackpropInput(args: KernelArgs<{ dy: TensorInfo; filter: TensorInfo }, Attrs>): TensorInfo {
   const { dy, filter } = args.inputs;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs;
   requireChannelsLast('Conv2DBackpropInput', dataFormat);
   const g = convGeometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
   return withScope(args.backend, (s) => {
+    if (g.inChannels <= PATCH_MATRIX_MAX_CHANNELS) return byPatchGradients(s, dy, filter, g);
     const flipped = flippedFilter(s, filter, g);
     // Rows of dy's "full" correlation: dy's pixel p sits at p*stride + padHead.
     const padTop = g.filterHeight - 1 - g.padTop;
@@ -50,6 +50,44 @@ function conv2dBackpropInput(args: {
       { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC' },
     );
   });
+}
+
+/** dx = sum over each patch's gradient row, placed where forward read the patch. */
+function byPatchGradients(s: KernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const { batch, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co } = g;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g;
+  const k = kh * kw * ci;
+  const m = batch * outHeight * outWidth;
+  // [k, co] -> [co, k]: the filter as the product's right operand.
+  const wT = s.run('Transpose', { x: s.reshape(filter, [k, co]) }, { perm: [1, 0] });
+  const patches = s.run(
+    'BatchMatMul',
+    { a: s.reshape(dy, [1, m, co]), b: s.reshape(wT, [1, co, k]) },
+    { transposeA: false, transposeB: false },
+  );
+  const out = s.alloc([batch, inHeight, inWidth, ci]);
+  const src = s.view(patches);
+  const dx = s.view(out);
+  dx.fill(0);
+  let at = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let p = 0; p < outHeight; p++) {
+      for (let q = 0; q < outWidth; q++, at += k) {
+        for (let i = 0; i < kh; i++) {
+          const r = p * sh - g.padTop + i;
+          if (r < 0 || r >= inHeight) continue;
+          for (let j = 0; j < kw; j++) {
+            const col = q * sw - g.padLeft + j;
+            if (col < 0 || col >= inWidth) continue;
+            const to = ((n * inHeight + r) * inWidth + col) * ci;
+            const from = at + (i * kw + j) * ci;
+            for (let c = 0; c < ci; c++) dx[to + c] = dx[to + c]! + src[from + c]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** w [kh, kw, cin, cout] -> w reversed in space, [kh, kw, cout, cin]. */

@@ -1,7 +1,11 @@
 // The project's kernels for TF.js's WebAssembly backend: the convolution and max-pool
-// gradients that the backend lacks (Conv2DBackpropFilter) or runs slowly, so that ordinary
-// automatic differentiation trains on wasm. Installed by src/backend.ts when wasm starts.
+// gradients that the backend lacks (Conv2DBackpropFilter) or runs slowly, and matrix products
+// with transposed operands, so that ordinary automatic differentiation trains on wasm fast;
+// Identity and same-type Cast share their input's data instead of copying it.
+// Installed by src/backend.ts when the wasm backend starts.
 import { tf } from '../tf.js';
+import { castConfig, identityConfig } from './aliasing.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
@@ -12,10 +16,13 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   maxPoolGradConfig,
+  batchMatMulConfig,
+  identityConfig,
+  castConfig,
 ];
 
 /** Built-in wasm kernels our composites call. */
-const BUILT_INS_USED = ['Conv2D', 'Transpose'] as const;
+const BUILT_INS_USED = ['Conv2D', 'Transpose', 'BatchMatMul', 'Identity', 'Cast'] as const;
 
 let installed = false;
 

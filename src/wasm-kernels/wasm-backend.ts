@@ -5,6 +5,13 @@ import { tf } from '../tf.js';
 
 export type TensorInfo = tf.TensorInfo;
 
+/** What TF.js passes to a kernel function. */
+export interface KernelArgs<Inputs, Attrs = object> {
+  inputs: Inputs;
+  attrs: Attrs;
+  backend: unknown;
+}
+
 /** The wasm backend's methods used here (BackendWasm in @tensorflow/tfjs-backend-wasm). */
 export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
@@ -20,7 +27,7 @@ export class KernelScope {
 
   /** Runs the wasm backend's own kernel `name` (not ours: it may be the one we replace). */
   run(name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
-    const kernel = builtIn(name);
+    const kernel = builtInKernel(name);
     const out = kernel({ inputs, attrs, backend: this.backend }) as TensorInfo;
     this.owned.push(out);
     return out;
@@ -41,9 +48,14 @@ export class KernelScope {
     return this.backend.typedArrayFromHeap(t);
   }
 
-  /** Frees every intermediate except `result`, which is returned to the engine. */
+  /** The same data seen with another shape (no copy; freed with the original). */
+  reshape(t: TensorInfo, shape: number[]): TensorInfo {
+    return { dataId: t.dataId, shape, dtype: t.dtype };
+  }
+
+  /** Frees every intermediate except `result`'s data, which is returned to the engine. */
   finish(result: TensorInfo): TensorInfo {
-    for (const t of this.owned) if (t !== result) this.backend.disposeData(t.dataId);
+    for (const t of this.owned) if (t.dataId !== result.dataId) this.backend.disposeData(t.dataId);
     this.owned.length = 0;
     return result;
   }
@@ -79,7 +91,8 @@ export function captureBuiltIns(names: readonly string[]): void {
   }
 }
 
-function builtIn(name: string): KernelFunc {
+/** The wasm backend's own kernel `name`, captured at install time. */
+export function builtInKernel(name: string): KernelFunc {
   const k = builtInKernels.get(name);
   if (!k) throw new Error(`wasm backend kernel '${name}' is not available (was it captured?)`);
   return k;

@@ -2,10 +2,13 @@
 // clean / robust / conditional robust accuracy with Wilson intervals and sanity flags.
 import type { Command } from 'commander';
 import { tf } from '../../tf.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadModel } from '../../io/fs-handler.js';
+import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadDataset } from '../../data/index.js';
-import { getAttack } from '../../../attacks/index.js';
+import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
 import { evaluate, type AttackRequest, type EvaluationResult } from '../../eval/index.js';
 import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
 import { formatEvaluation } from '../format-evaluation.js';
@@ -14,7 +17,8 @@ interface AttackOptions {
   model: string;
   attack: string;
   eps: string;
-  dataset: string;
+  dataset?: string;
+  zoo?: string;
   data?: string;
   split: string;
   source?: string;
@@ -31,6 +35,7 @@ interface AttackOptions {
   allowProbabilities?: boolean;
   json?: boolean;
   out?: string;
+  checkpoint?: string;
   backend: string;
 }
 
@@ -60,6 +65,8 @@ function parseNumber(flag: string, text: string | undefined, integer: boolean): 
 /** Maps --steps etc. onto the attacks that declare those parameters. */
 export function attackRequests(opts: AttackOptions): AttackRequest[] {
   const epsilons = parseEpsilons(opts.eps);
+  // Refuse bad epsilons and parameters before any data or model is loaded.
+  epsilons.forEach(checkEpsilon);
   const shared: Array<[string, string, number | undefined]> = [
     ['--steps', 'steps', parseNumber('--steps', opts.steps, true)],
     ['--step-size', 'stepSize', parseNumber('--step-size', opts.stepSize, false)],
@@ -75,6 +82,7 @@ export function attackRequests(opts: AttackOptions): AttackRequest[] {
     const def = getAttack(transfer ? full.slice('transfer:'.length) : full);
     const params: Record<string, number> = {};
     for (const [, key, value] of shared) if (value !== undefined && key in def.params) params[key] = value;
+    resolveParams(def, params);
     return { name: def.name, epsilons, params, transfer };
   });
   for (const [flag, key, value] of shared) {
@@ -88,6 +96,34 @@ export function attackRequests(opts: AttackOptions): AttackRequest[] {
   return requests;
 }
 
+interface OpenedModel {
+  model: tf.LayersModel;
+  /** The zoo id, or the folder. */
+  name: string;
+  /** From the zoo manifest: the dataset it was trained on and where it was read from. */
+  dataset?: { name: string; source: string };
+}
+
+/** A zoo id (verified against its manifest) or a saved model folder. */
+async function openModel(idOrDir: string, zooDir: string | undefined): Promise<OpenedModel> {
+  const dir = locateModel(idOrDir, zooDir);
+  if (!existsSync(join(dir, MANIFEST_JSON))) return { model: await loadModel(dir), name: idOrDir };
+  const { model, manifest } = await loadZooModel(idOrDir, { zooDir });
+  return { model, name: manifest.id, dataset: { name: manifest.dataset.name, source: manifest.dataset.source } };
+}
+
+/** The dataset: --dataset, else the one the zoo model was trained on. */
+function chooseDataset(opts: AttackOptions, target: OpenedModel): { name: string; data?: string } {
+  const trained = target.dataset;
+  if (opts.dataset && trained && opts.dataset !== trained.name) {
+    throw new UsageError(`Model ${target.name} was trained on ${trained.name}, not ${opts.dataset}: drop --dataset or pick another model.`);
+  }
+  const name = opts.dataset ?? trained?.name;
+  if (!name) throw new UsageError(`Model folder ${opts.model} has no zoo manifest: say which dataset to attack it on with --dataset NAME.`);
+  const data = opts.data ?? (trained && existsSync(trained.source) ? trained.source : undefined);
+  return { name, data };
+}
+
 function modelShape(model: tf.LayersModel): [number, number, number] | undefined {
   const s = model.inputs[0]?.shape;
   return s && s.length === 4 ? [s[1]!, s[2]!, s[3]!] : undefined;
@@ -97,13 +133,14 @@ export function registerAttack(program: Command): void {
   program
     .command('attack')
     .description('attack a model: clean, robust and conditional robust accuracy with 95% intervals and sanity checks')
-    .requiredOption('--model <dir>', 'saved model directory (model.json + weights.bin)')
+    .requiredOption('--model <id|dir>', 'zoo model id (e.g. fashion-mnist/small-cnn/tanh-cosine/standard/s0) or saved model folder')
     .requiredOption('--attack <names>', 'comma-separated attacks: fgsm, bim, pgd, mi-fgsm, square; transfer:<name> with --source')
     .requiredOption('--eps <list>', 'comma-separated Linf epsilons in [0, 1], fractions allowed (0,2/255,8/255)')
-    .option('--dataset <name>', 'dataset the model was trained for', 'fashion-mnist-embedded')
+    .option('--dataset <name>', "dataset to attack on (default: a zoo model's own; required for a plain model folder)")
+    .option('--zoo <dir>', 'zoo folder (default: $DCNET_ZOO or ./zoo)')
     .option('--data <dir>', 'folder with the dataset files (default: its default place)')
     .option('--split <split>', 'train or test', 'test')
-    .option('--source <dir>', 'source model directory for transfer:<attack>')
+    .option('--source <id|dir>', 'source model (zoo id or folder) for transfer:<attack>, trained independently of --model')
     .option('--n <count>', 'evaluate the first n points (default: the whole split)')
     .option('--batch <size>', 'points per batch', '100')
     .option('--seed <seed>', 'seed of every random choice', '0')
@@ -117,6 +154,7 @@ export function registerAttack(program: Command): void {
     .option('--allow-probabilities', 'attack a model that outputs probabilities (flagged) instead of refusing')
     .option('--json', 'print the full result as JSON')
     .option('--out <file>', 'also write the JSON result to this file (atomically)')
+    .option('--checkpoint <file>', 'save finished batches to this JSON-lines file; rerunning the same command resumes from it')
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
     .action(async (opts: AttackOptions) => {
       const attacks = attackRequests(opts);
@@ -125,38 +163,44 @@ export function registerAttack(program: Command): void {
       const seed = parseNumber('--seed', opts.seed, true)!;
       if (n !== undefined && n < 1) throw new UsageError('--n must be at least 1.');
       await startRuntime(opts.backend, !!opts.json);
-      const data = loadDataset(opts.dataset, { data: opts.data, split: opts.split as 'train' | 'test', limit: n });
-      const model = await loadModel(opts.model);
-      const source = opts.source ? await loadModel(opts.source) : undefined;
-      for (const [name, m] of [[opts.model, model], [opts.source, source]] as const) {
-        const shape = m && modelShape(m);
+      const target = await openModel(opts.model, opts.zoo);
+      const source = opts.source ? await openModel(opts.source, opts.zoo) : undefined;
+      const chosen = chooseDataset(opts, target);
+      const data = loadDataset(chosen.name, { data: chosen.data, split: opts.split as 'train' | 'test', limit: n });
+      for (const m of [target, source]) {
+        const shape = m && modelShape(m.model);
         if (m && shape && shape.join('x') !== data.shape.join('x')) {
-          throw new UsageError(`Model ${name} takes ${shape.join('x')} inputs but ${data.name} images are ${data.shape.join('x')}.`);
+          throw new UsageError(`Model ${m.name} takes ${shape.join('x')} inputs but ${data.name} images are ${data.shape.join('x')}.`);
         }
       }
       const progress = process.stderr.isTTY && !opts.json;
       const result: EvaluationResult = await evaluate({
-        model,
-        name: opts.model,
+        model: target.model,
+        name: target.name,
         images: data.images,
         labels: data.labels,
         shape: data.shape,
         attacks,
-        ...(source ? { source: { model: source, name: opts.source } } : {}),
+        ...(source ? { source: { model: source.model, name: source.name } } : {}),
         n,
         batch,
         seed,
         checks: opts.checks,
         allowProbabilities: opts.allowProbabilities,
+        checkpoint: opts.checkpoint,
         onProgress: progress
-          ? (p) => process.stderr.write(`\r${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon.toFixed(4)}` : ''}: ${p.pointsDone}/${p.pointsTotal}   `)
+          ? (p) =>
+              process.stderr.write(
+                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
+                  (p.label ? `, done: ${p.label} at eps ${p.epsilon!.toFixed(4)}` : ''),
+              )
           : undefined,
       });
       if (progress) process.stderr.write('\r\x1b[K');
       const json = JSON.stringify({ dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...result }, null, 2);
       if (opts.out) writeFileAtomic(opts.out, json + '\n');
       process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');
-      model.dispose();
-      source?.dispose();
+      target.model.dispose();
+      source?.model.dispose();
     });
 }

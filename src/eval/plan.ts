@@ -1,0 +1,81 @@
+// What an evaluation will run: validated attack requests, labels, auxiliary check runs.
+import { AttackError, checkEpsilon, getAttack, logitsOf, resolveParams, type LogitsFn, type ParamValues } from '../../attacks/index.js';
+import type { tf } from '../tf.js';
+import type { AttackKind } from './types.js';
+
+export interface AttackRequest {
+  /** Registered attack name (fgsm, rfgsm, bim, pgd, mi-fgsm, square). */
+  name: string;
+  /** Linf epsilons in [0, 1] pixel units. */
+  epsilons: number[];
+  params?: Record<string, unknown>;
+  /** Compute the examples on `source` and evaluate them on the model (black-box transfer). */
+  transfer?: boolean;
+}
+
+export interface ModelRef {
+  model?: tf.LayersModel;
+  logits?: LogitsFn;
+  /** Name used in the result (zoo id or directory). */
+  name?: string;
+}
+
+export interface Plan {
+  label: string;
+  attack: string;
+  kind: AttackKind;
+  iterative: boolean;
+  /** Added by the engine for a sanity check, not requested. */
+  auxiliary: boolean;
+  params: ParamValues;
+  /** Distinct, ascending. */
+  epsilons: number[];
+}
+
+export function resolveModel(ref: ModelRef, what: string): LogitsFn {
+  const m = ref.model ?? ref.logits;
+  if (!m) throw new AttackError(`No ${what} given: pass a tf.LayersModel (model) or a logits function (logits).`);
+  return logitsOf(m);
+}
+
+function planFor(req: AttackRequest, sourceName: string | undefined, hasSource: boolean): Plan {
+  const def = getAttack(req.name);
+  const params = resolveParams(def, req.params);
+  if (!Array.isArray(req.epsilons) || req.epsilons.length === 0) throw new AttackError(`Attack '${def.name}': give at least one epsilon.`);
+  req.epsilons.forEach(checkEpsilon);
+  if (req.transfer && !hasSource) throw new AttackError(`Attack '${def.name}' is a transfer attack but no source model was given.`);
+  const kind: AttackKind = req.transfer ? 'transfer' : def.needs === 'outputs' ? 'score-based' : 'white-box';
+  const given = Object.entries(req.params ?? {}).map(([k, v]) => `${k}=${v}`);
+  const base = given.length ? `${def.name}(${given.join(',')})` : def.name;
+  return {
+    label: req.transfer ? `transfer:${base} from ${sourceName ?? 'source'}` : base,
+    attack: def.name,
+    kind,
+    iterative: def.iterative,
+    auxiliary: false,
+    params,
+    epsilons: [...new Set(req.epsilons)].sort((a, b) => a - b),
+  };
+}
+
+/** The requested plans, plus an FGSM reference (check 4) where iterative attacks lack one. */
+export function buildPlans(attacks: AttackRequest[], source: ModelRef | undefined, withChecks: boolean): Plan[] {
+  const plans = attacks.map((r) => planFor(r, source?.name, !!source));
+  const labels = plans.map((p) => p.label);
+  const dup = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (dup) throw new AttackError(`Attack '${dup}' is requested twice with the same settings.`);
+  const iterEps = plans.filter((p) => p.kind === 'white-box' && p.iterative).flatMap((p) => p.epsilons.filter((e) => e > 0));
+  const fgsmEps = new Set(plans.filter((p) => p.kind === 'white-box' && p.attack === 'fgsm').flatMap((p) => p.epsilons));
+  const missing = [...new Set(iterEps)].filter((e) => !fgsmEps.has(e)).sort((a, b) => a - b);
+  if (withChecks && missing.length) {
+    plans.push({ ...planFor({ name: 'fgsm', epsilons: missing }, undefined, false), label: 'fgsm (reference)', auxiliary: true });
+  }
+  return plans;
+}
+
+/** Epsilons of the random-noise baseline (check 7): every positive white-box epsilon. */
+export function noiseEpsilons(plans: Plan[], withChecks: boolean): number[] {
+  if (!withChecks) return [];
+  const eps = plans.filter((p) => p.kind === 'white-box' && !p.auxiliary).flatMap((p) => p.epsilons);
+  return [...new Set(eps)].filter((e) => e > 0).sort((a, b) => a - b);
+}
