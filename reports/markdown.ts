@@ -5,7 +5,7 @@ import type { SessionRecord } from '../src/bench/results-store.js';
 import { formatDuration } from '../src/bench/progress.js';
 import { type Accuracy, type AttackMode, type Family, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
-import { accuracyOf, familyAccuracy, findModel, intervalsOverlap, pct } from './tables.js';
+import { accuracyOf, familyAccuracy, findModel, intervalsOverlap, pct, pooled } from './tables.js';
 
 export interface ReportInput {
   runName: string;
@@ -85,6 +85,7 @@ function comparisons(input: ReportInput): Comparison[] {
     ...profile.evaluation.whiteBox.map((a) => ['white-box', a.name] as [AttackMode, string]),
     ['white-box', 'worst'],
     ...profile.evaluation.transfer.attacks.map((a) => ['transfer', a.name] as [AttackMode, string]),
+    ...(profile.evaluation.transfer.attacks.length > 1 ? [['transfer', 'worst'] as [AttackMode, string]] : []),
     ['score-based', profile.evaluation.scoreBased.name],
     ['all', 'worst'],
   ];
@@ -129,7 +130,7 @@ function findings(input: ReportInput, cmp: Comparison[]): string[] {
     if (!bounded || !unbounded) continue;
     const gap = (bounded.accuracy - unbounded.accuracy) * 100;
     const sure = !intervalsOverlap(bounded, unbounded);
-    const where = `${title(c.attack)}${c.mode === 'all' ? ' (worst case over every attack)' : ` (${c.mode})`}, ${TRAINING_TITLES[c.training]}`;
+    const where = `${c.mode === 'all' ? 'Every attack (per-point worst case)' : `${title(c.attack)} (${c.mode})`}, ${TRAINING_TITLES[c.training]}`;
     const vsBase = baseline ? `; the baseline keeps ${pct(baseline, false)}%` : '';
     out.push(
       `${where}: bounded operators keep ${pct(bounded, false)}%, unbounded ${pct(unbounded, false)}% ` +
@@ -137,6 +138,36 @@ function findings(input: ReportInput, cmp: Comparison[]): string[] {
     );
   }
   return out;
+}
+
+/** The report's question in one paragraph: which family is more robust, and is it real? */
+function answer(input: ReportInput, cmp: Comparison[]): string {
+  const pooledOver = (mode: AttackMode | 'all', attack: string, family: Family) =>
+    pooled(cmp.filter((c) => c.mode === mode && c.attack === attack).map((c) => c.acc[family]).filter((a): a is Accuracy => a !== undefined));
+  const compare = (mode: AttackMode | 'all', attack: string, what: string): string | undefined => {
+    const b = pooledOver(mode, attack, 'bounded');
+    const u = pooledOver(mode, attack, 'unbounded');
+    const base = pooledOver(mode, attack, 'baseline');
+    if (!b || !u) return undefined;
+    const word = intervalsOverlap(b, u) ? 'about as robust as' : b.accuracy > u.accuracy ? 'more robust than' : 'less robust than';
+    return `under ${what} bounded operators are ${word} unbounded ones (${pct(b, false)}% vs ${pct(u, false)}%${base ? `, baseline ${pct(base, false)}%` : ''})`;
+  };
+  const parts = [
+    compare('white-box', 'fgsm', 'white-box FGSM'),
+    compare('white-box', 'worst', 'the strongest white-box attack per point'),
+    compare('transfer', 'worst', 'black-box transfer'),
+  ].filter((p): p is string => p !== undefined);
+  const flagged = (family: Family) => {
+    const ms = input.models.filter((m) => m.model.family === family);
+    const k = ms.filter((m) => m.sanity.some((s) => s.status === 'failed' && MASKING_CHECKS.has(s.id))).length;
+    return `${family} ${k}/${ms.length}`;
+  };
+  if (parts.length === 0) return '';
+  return (
+    `**Answer** (eps ${eps(input.profile.evaluation.tableEpsilon)}, all trainings pooled): ${parts.join('; ')}. ` +
+    `Models whose gradients fail a sanity check (robustness that may be gradient masking): ${(['baseline', 'bounded', 'unbounded'] as Family[]).map(flagged).join(', ')}. ` +
+    'Only the numbers of models without such a flag, and the worst case over every attack, measure real robustness.'
+  );
 }
 
 function maskingVerdicts(input: ReportInput): string[] {
@@ -192,8 +223,10 @@ function modelsTable(input: ReportInput): string {
 
 function settings(input: ReportInput): string {
   const p = input.profile;
-  const attacks = (list: Array<{ name: string; params?: Record<string, unknown> }>) =>
-    list.map((a) => `${title(a.name)}${a.params ? ' ' + JSON.stringify(a.params) : ''}`).join('; ');
+  const attacks = (list: Array<{ name: string; params?: Record<string, unknown>; epsilons?: number[] }>) =>
+    list
+      .map((a) => `${title(a.name)}${a.params ? ' ' + JSON.stringify(a.params) : ''}${a.epsilons ? ` at eps ${a.epsilons.map(eps).join(', ')} only` : ''}`)
+      .join('; ');
   const src = p.evaluation.transfer.source;
   const rows: Array<[string, string]> = [
     ['profile', `${p.name}: ${p.description}`],
@@ -231,6 +264,10 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     '## Findings',
     '',
+    ...(() => {
+      const a = answer(input, cmp);
+      return a ? [a, ''] : [];
+    })(),
     ...(() => {
       const f = findings(input, cmp);
       return f.length ? f.map((x) => `- ${x}`) : ['- No bounded-vs-unbounded comparison: the profile needs operators of both families.'];

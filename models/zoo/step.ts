@@ -32,7 +32,9 @@ export function trainingBatch(
   if (!adversarial) return { x, weights: undefined };
   const n = x.shape[0];
   const k = Math.min(n, Math.max(1, Math.round(adversarial.fraction * n)));
-  const params = adversarial.attack === 'pgd' ? { steps: adversarial.steps, stepSize: adversarial.stepSize } : {};
+  // Madry's PGD runs every step on every point (no early stop): training wants the loss
+  // maximiser, not just the first example that fools the model.
+  const params = adversarial.attack === 'pgd' ? { steps: adversarial.steps, stepSize: adversarial.stepSize, earlyStop: false } : {};
   return tf.tidy(() => {
     const head = k === n ? x : tf.slice(x, 0, k);
     const headLabels = k === n ? y : tf.slice(y, 0, k);

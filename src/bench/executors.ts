@@ -24,7 +24,7 @@ import { encodeImages, type ExampleSet } from '../../reports/examples.js';
 import type { EvaluateCellResult } from '../../reports/index.js';
 import { familyOf, MODEL_RESULT_SCHEMA, type ModelResult } from '../../reports/model-result.js';
 import type { Cell, EvaluateCell, TrainCell } from './cells.js';
-import type { BenchProfile } from './profile.js';
+import type { AttackSpec, BenchProfile } from './profile.js';
 import type { WorkerSetup } from './runner.js';
 
 export type ProgressFn = (text: string, fraction?: number) => void;
@@ -129,12 +129,13 @@ async function runTrain(cell: TrainCell, setup: WorkerSetup, progress: ProgressF
 
 function attackRequests(profile: BenchProfile): AttackRequest[] {
   const e = profile.evaluation;
-  const epsilons = e.epsilons;
-  return [
-    ...e.whiteBox.map((a) => ({ name: a.name, epsilons, ...(a.params ? { params: a.params } : {}) })),
-    ...e.transfer.attacks.map((a) => ({ name: a.name, epsilons, transfer: true, ...(a.params ? { params: a.params } : {}) })),
-    { name: e.scoreBased.name, epsilons, ...(e.scoreBased.params ? { params: e.scoreBased.params } : {}) },
-  ];
+  const request = (a: AttackSpec, transfer = false): AttackRequest => ({
+    name: a.name,
+    epsilons: a.epsilons ?? e.epsilons,
+    ...(transfer ? { transfer } : {}),
+    ...(a.params ? { params: a.params } : {}),
+  });
+  return [...e.whiteBox.map((a) => request(a)), ...e.transfer.attacks.map((a) => request(a, true)), request(e.scoreBased)];
 }
 
 /** The engine's result in the report's per-model form. */

@@ -18,6 +18,8 @@ export interface AttackSpec {
   name: string;
   /** Attack parameters (steps, relStepSize, restarts, queries, ...). */
   params?: Record<string, unknown>;
+  /** Epsilons of this attack, if not all of `evaluation.epsilons` (must include the table epsilon). */
+  epsilons?: number[];
 }
 
 export interface BenchProfile {
@@ -91,7 +93,8 @@ const QUICK: BenchProfile = {
       source: { operator: 'standard', training: 'standard', seed: 1 },
       attacks: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 10, relStepSize: 0.25 } }],
     },
-    scoreBased: { name: 'square', params: { queries: 50 } },
+    // Square is the costliest attack on the CPU: it checks the table epsilon only.
+    scoreBased: { name: 'square', params: { queries: 50 }, epsilons: [0.1] },
     seed: 0,
   },
 };
@@ -217,5 +220,11 @@ export function validateProfile(input: unknown, where = '(inline)'): BenchProfil
   }
   if (!e.transfer?.source || !Array.isArray(e.transfer.attacks)) fail(where, `'evaluation.transfer' needs source and attacks.`);
   if (!e.scoreBased || typeof e.scoreBased.name !== 'string') fail(where, `'evaluation.scoreBased' needs a name.`);
+  for (const a of [...e.whiteBox, ...e.transfer.attacks, e.scoreBased]) {
+    if (a.epsilons === undefined) continue;
+    if (!Array.isArray(a.epsilons) || !a.epsilons.every((x) => x > 0 && x <= 1) || !a.epsilons.includes(e.tableEpsilon)) {
+      fail(where, `'epsilons' of attack ${a.name} must be Linf epsilons in (0, 1] that include the table epsilon ${e.tableEpsilon}.`);
+    }
+  }
   return p;
 }
