@@ -81,7 +81,7 @@ const QUICK: BenchProfile = {
   train: { epochs: 2, batch: 128, lr: 1e-3, eps: 0.1 },
   evaluation: {
     n: 300,
-    batch: 150,
+    batch: 300,
     epsilons: [0.05, 0.1, 0.2],
     tableEpsilon: 0.1,
     whiteBox: [
