@@ -1,6 +1,7 @@
 // `dcnet bench`: runs the profile's cells in parallel worker threads (p-limit), appends each
 // result as soon as its cell ends, and skips cells that already have a result (resume).
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { PACKAGE_ROOT } from '../version.js';
 import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
@@ -8,7 +9,6 @@ import type { BenchProfile } from './profile.js';
 import { RunProgress } from './progress.js';
 import { appendRecord, appendSession, type CellRecord, pinProfile, readRecords } from './results-store.js';
 import { TaskError, WorkerPool } from './worker-pool.js';
-import { pathToFileURL } from 'node:url';
 
 export interface BenchOptions {
   profile: BenchProfile;
@@ -40,8 +40,7 @@ export interface BenchOutcome {
 const WORKER_FILE = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'bench', 'worker.js'));
 
 function label(cell: Cell): string {
-  const [, , op, training] = cell.model.id.split('/');
-  return `${cell.kind} ${op}/${training}${cell.model.seed !== undefined ? `/s${cell.model.seed}` : ''}`;
+  return `${cell.kind} ${cell.model.operator}/${cell.model.training}/s${cell.model.seed}`;
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
