@@ -69,7 +69,7 @@ describe('model ids', () => {
 describe('training recipe', () => {
   it('documented defaults', () => {
     const r = resolveRecipe(parseZooId('fashion-mnist/small-cnn/standard/standard/s0'));
-    expect(r).toMatchObject({ optimizer: 'adam', learningRate: 1e-3, batchSize: 128, labelSmoothing: 0, projectionPeriod: 100, epochs: 15 });
+    expect(r).toMatchObject({ optimizer: 'adam', learningRate: 1e-3, batchSize: 128, labelSmoothing: 0, projectionPeriod: 100, epochs: 6 });
     expect(r.adversarial).toBeUndefined();
     expect(r.augmentation).toBe('none');
     expect(resolveRecipe(parseZooId('cifar10/resnet32/standard/standard/s0')).augmentation).toBe('crop-flip');

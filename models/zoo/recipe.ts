@@ -71,7 +71,7 @@ export interface RecipeOverrides {
  * The others are not yet validated against the targets on this CPU path.
  */
 export const DEFAULT_EPOCHS: Record<string, number> = {
-  'fashion-mnist': 15,
+  'fashion-mnist': 6,
   'fashion-mnist-embedded': 12,
   mnist: 10,
   cifar10: 40,
