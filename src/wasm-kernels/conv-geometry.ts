@@ -1,6 +1,14 @@
 // Convolution geometry shared by the gradient kernels: TF.js's own shape and padding rules.
 import { tf } from '../tf.js';
 
+/** The attributes TF.js passes to both convolution-gradient kernels. */
+export interface ConvGradAttrs {
+  strides: number | [number, number];
+  pad: unknown;
+  dataFormat?: string;
+  dimRoundingMode?: unknown;
+}
+
 export interface ConvGeometry {
   batch: number;
   inHeight: number;

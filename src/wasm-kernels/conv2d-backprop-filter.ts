@@ -6,14 +6,10 @@
 // [O, OH, OW, N] convolved with x^T [H, W, N, C] gives dW flipped in space; XNNPACK then packs
 // x, the smaller operand, as its filter (about 10% faster on small-cnn's second layer).
 import { tf } from '../tf.js';
-import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: unknown;
-  dataFormat?: string;
-  dimRoundingMode?: unknown;
+interface Attrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 

@@ -5,14 +5,10 @@
 // its tile width; there, the patch gradients dy W^T [N*OH*OW, kh*kw*C] (one matrix product)
 // are added back onto the image instead.
 import { tf } from '../tf.js';
-import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: unknown;
-  dataFormat?: string;
-  dimRoundingMode?: unknown;
+interface Attrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
 }
 
