@@ -95,6 +95,11 @@ const POOL_CASES: Array<{ x: Shape4; k: [number, number]; stride: number; pad: s
   { x: [2, 8, 6, 3], k: [2, 2], stride: 2, pad: 'same' }, // even sizes: same = valid, whole windows
   { x: [1, 2, 2, 1], k: [2, 2], stride: 2, pad: 'valid' },
   { x: [2, 6, 5, 4], k: [3, 3], stride: 1, pad: 'valid' },
+  // Whole 2x2 windows with channels in fours: the generated wasm kernel.
+  { x: [2, 28, 28, 8], k: [2, 2], stride: 2, pad: 'valid' },
+  { x: [3, 7, 9, 4], k: [2, 2], stride: 2, pad: 'valid' },
+  { x: [1, 5, 5, 12], k: [2, 2], stride: 2, pad: 'valid' },
+  { x: [2, 8, 6, 16], k: [2, 2], stride: 2, pad: 'same' },
 ];
 
 describe('wasm kernels match the cpu backend', () => {
@@ -223,6 +228,22 @@ describe('wasm kernels match the cpu backend', () => {
     await expectMatchesCpu({
       kernel: 'MaxPoolGrad',
       inputs: { dy: random([1, 2, 2, 2]), input: x, output: random([1, 2, 2, 2]) },
+      attrs: { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined },
+    });
+  });
+
+  it('max-pool gradient (generated 2x2 kernel) passes nothing from -Infinity/NaN windows', async () => {
+    const x = random([1, 4, 4, 4]);
+    const at = (r: number, c: number, ch: number) => (r * 4 + c) * 4 + ch;
+    for (const [r, c] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+      for (let ch = 0; ch < 4; ch++) x.data[at(r, c, ch)] = -Infinity; // window (0, 0): no maximum
+    }
+    for (let ch = 0; ch < 4; ch++) x.data[at(0, 2, ch)] = NaN; // window (0, 1): NaN never wins
+    x.data[at(3, 3, 1)] = NaN;
+    x.data[at(2, 2, 2)] = Infinity;
+    await expectMatchesCpu({
+      kernel: 'MaxPoolGrad',
+      inputs: { dy: random([1, 2, 2, 4]), input: x, output: random([1, 2, 2, 4]) },
       attrs: { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined },
     });
   });

@@ -2,7 +2,9 @@
 // its first strict maximum in row-major order (TF.js's rule: ties, as in the all-zero windows
 // after a ReLU, go to one position only; a window of NaN/-Infinity passes none).
 import { tf } from '../tf.js';
-import { withScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
+import { WasmFunction } from './codegen/emitter.js';
+import { generatedKernels, heapAddress } from './codegen/heap-module.js';
+import { withScope, type KernelArgs, type KernelScope, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
   filterSize: number | [number, number];
@@ -24,13 +26,13 @@ function maxPoolGrad(args: KernelArgs<{ dy: TensorInfo; input: TensorInfo; outpu
   );
   return withScope(args.backend, (s) => {
     const out = s.alloc([...input.shape]);
+    if (isWhole2x2(info) && info.inChannels % 4 === 0) {
+      pool2x2Grad(s, input, dy, out, info);
+      return out;
+    }
     const x = s.view(input);
     const g = s.view(dy);
     const dx = s.view(out);
-    if (isWhole2x2(info)) {
-      pool2x2Grad(x, g, dx, info);
-      return out;
-    }
     dx.fill(0);
     const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
     const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
@@ -89,48 +91,62 @@ function isWhole2x2(info: PoolInfo): boolean {
 }
 
 /**
- * The same rule for disjoint 2x2 windows, without per-window state: the four candidates are
- * compared in row-major order and each dx element is written once.
+ * The same rule for disjoint 2x2 windows, four channels at a time, in generated wasm
+ * specialised on the channel count and row length: the four candidates are compared in
+ * row-major order (lane masks) and each dx element is written once.
  */
-function pool2x2Grad(x: Float32Array, g: Float32Array, dx: Float32Array, info: PoolInfo): void {
+function pool2x2Grad(s: KernelScope, input: TensorInfo, dy: TensorInfo, out: TensorInfo, info: PoolInfo): void {
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
   // Odd sizes leave a last row/column outside every window: its gradient is zero.
-  if (2 * outHeight < inHeight || 2 * outWidth < inWidth) dx.fill(0);
-  const rowStride = inWidth * c;
-  let gAt = 0;
-  for (let n = 0; n < batchSize; n++) {
-    for (let p = 0; p < outHeight; p++) {
-      for (let q = 0; q < outWidth; q++) {
-        const a = ((n * inHeight + 2 * p) * inWidth + 2 * q) * c;
-        for (let d = 0; d < c; d++, gAt++) {
-          const i0 = a + d;
-          const i1 = i0 + c;
-          const i2 = i0 + rowStride;
-          const i3 = i2 + c;
-          let best = -Infinity;
-          let k = -1;
-          if (x[i0]! > best) {
-            best = x[i0]!;
-            k = 0;
-          }
-          if (x[i1]! > best) {
-            best = x[i1]!;
-            k = 1;
-          }
-          if (x[i2]! > best) {
-            best = x[i2]!;
-            k = 2;
-          }
-          if (x[i3]! > best) k = 3;
-          const v = g[gAt]!;
-          dx[i0] = k === 0 ? v : 0;
-          dx[i1] = k === 1 ? v : 0;
-          dx[i2] = k === 2 ? v : 0;
-          dx[i3] = k === 3 ? v : 0;
+  if (2 * outHeight < inHeight || 2 * outWidth < inWidth) s.view(out).fill(0);
+  const kernel = generatedKernels(s.backend, `maxPoolGrad2x2/${c}/${inWidth}`, () => [emitPool2x2Grad(c, inWidth)]);
+  const at = (t: TensorInfo) => heapAddress(s.backend, t);
+  kernel.maxPoolGrad2x2!(at(input), at(dy), at(out), batchSize, outHeight, outWidth, inHeight * inWidth * c * 4);
+}
+
+/** maxPoolGrad2x2(x, dy, dx, images, outHeight, outWidth, imageBytes) for `c` channels (c % 4 == 0). */
+function emitPool2x2Grad(c: number, inWidth: number): WasmFunction {
+  const f = new WasmFunction('maxPoolGrad2x2', 7);
+  const [x, dy, dx, images, outHeight, outWidth, imageBytes] = [0, 1, 2, 3, 4, 5, 6].map((i) => f.param(i));
+  const [n, p, q, xAt, dxAt, dyAt] = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'].map(() => f.local('i32'));
+  const [x0, x1, x2, x3, best, t0, t1, t2, t3, g] = new Array(10).fill(0).map(() => f.local('v128'));
+  const pixel = c * 4;
+  const row = inWidth * pixel;
+  f.get(dy).set(dyAt);
+  f.repeat(n, images, () => {
+    f.repeat(p, outHeight, () => {
+      // xAt = x + n * imageBytes + 2p * row
+      f.get(x).get(n).get(imageBytes).mul().add().get(p).i32(2 * row).mul().add().set(xAt);
+      f.repeat(q, outWidth, () => {
+        f.get(xAt).get(dx).add().get(x).sub().set(dxAt);
+        for (let v = 0; v < c / 4; v++) {
+          const o = v * 16;
+          f.get(xAt).v128Load(o).set(x0);
+          f.get(xAt).v128Load(o + pixel).set(x1);
+          f.get(xAt).v128Load(o + row).set(x2);
+          f.get(xAt).v128Load(o + row + pixel).set(x3);
+          // Running maximum in row-major order; t_k: candidate k beats all before it.
+          f.get(x0).f32x4Const(-Infinity).f32x4Gt().set(t0);
+          f.get(x0).f32x4Const(-Infinity).get(t0).v128Bitselect().set(best);
+          f.get(x1).get(best).f32x4Gt().set(t1);
+          f.get(x1).get(best).get(t1).v128Bitselect().set(best);
+          f.get(x2).get(best).f32x4Gt().set(t2);
+          f.get(x2).get(best).get(t2).v128Bitselect().set(best);
+          f.get(x3).get(best).f32x4Gt().set(t3);
+          f.get(dyAt).v128Load(o).set(g);
+          // The last candidate that won is the window's first strict maximum.
+          f.get(dxAt).get(g).get(t3).v128And().v128Store(o + row + pixel);
+          f.get(dxAt).get(g).get(t2).get(t3).v128AndNot().v128And().v128Store(o + row);
+          f.get(t2).get(t3).v128Or().set(t3);
+          f.get(dxAt).get(g).get(t1).get(t3).v128AndNot().v128And().v128Store(o + pixel);
+          f.get(t1).get(t3).v128Or().set(t3);
+          f.get(dxAt).get(g).get(t0).get(t3).v128AndNot().v128And().v128Store(o);
         }
-      }
-    }
-  }
+        f.addTo(xAt, 2 * pixel).addTo(dyAt, pixel);
+      });
+    });
+  });
+  return f;
 }
 
 export const maxPoolGradConfig: tf.KernelConfig = {

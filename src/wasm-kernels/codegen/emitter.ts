@@ -1,0 +1,258 @@
+// A small WebAssembly code generator: kernels are written in TypeScript as instruction
+// sequences and compiled at run time into modules that import the wasm backend's memory, so
+// they read and write tensors where TF.js keeps them (no copies) and can be specialised on a
+// layer's shapes (constant offsets, unrolled channel loops). Only what the kernels use is
+// here: i32 arithmetic, structured loops, f32 scalars and 128-bit SIMD (no relaxed SIMD:
+// measured no faster on these machines).
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (i32 constants). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function section(id: number, bytes: number[]): number[] {
+  return [id, ...uleb(bytes.length), ...bytes];
+}
+
+const VALUE_TYPE = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
+export type ValueType = keyof typeof VALUE_TYPE;
+
+/** A local variable (an object, so that loop counts can be locals or plain constants). */
+export class Local {
+  constructor(readonly index: number) {}
+}
+
+/** SIMD opcodes (after the 0xfd prefix). */
+const SIMD = {
+  load: 0x00,
+  load32Splat: 0x09,
+  store: 0x0b,
+  const: 0x0c,
+  f32x4Splat: 0x13,
+  f32x4ExtractLane: 0x1f,
+  f32x4Gt: 0x44,
+  and: 0x4e,
+  andNot: 0x4f,
+  or: 0x50,
+  bitselect: 0x52,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Max: 0xe9,
+} as const;
+
+/**
+ * One function whose parameters are all i32 (byte addresses and sizes) and which returns
+ * nothing. Instruction methods append to the body and return `this`, so code reads as a
+ * stack-machine listing: `f.get(a).i32(16).add().set(b)`.
+ */
+export class WasmFunction {
+  private readonly code: number[] = [];
+  private readonly localTypes: ValueType[] = [];
+
+  constructor(
+    readonly exportName: string,
+    readonly paramCount: number,
+  ) {}
+
+  /** Parameter `i` as a local. */
+  param(i: number): Local {
+    if (i < 0 || i >= this.paramCount) throw new RangeError(`parameter ${i} of ${this.paramCount}`);
+    return new Local(i);
+  }
+
+  local(type: ValueType): Local {
+    this.localTypes.push(type);
+    return new Local(this.paramCount + this.localTypes.length - 1);
+  }
+
+  private op(...bytes: number[]): this {
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+
+  private simd(opcode: number, ...immediates: number[]): this {
+    return this.op(0xfd, ...uleb(opcode), ...immediates);
+  }
+
+  get(l: Local): this {
+    return this.op(0x20, ...uleb(l.index));
+  }
+  set(l: Local): this {
+    return this.op(0x21, ...uleb(l.index));
+  }
+  tee(l: Local): this {
+    return this.op(0x22, ...uleb(l.index));
+  }
+
+  i32(n: number): this {
+    return this.op(0x41, ...sleb(n | 0));
+  }
+  add(): this {
+    return this.op(0x6a);
+  }
+  sub(): this {
+    return this.op(0x6b);
+  }
+  mul(): this {
+    return this.op(0x6c);
+  }
+  ltS(): this {
+    return this.op(0x48);
+  }
+  geS(): this {
+    return this.op(0x4e);
+  }
+  and(): this {
+    return this.op(0x71);
+  }
+  /** Pops an i32 condition: runs `then` if it is non-zero. */
+  ifThen(then: () => void): this {
+    this.op(0x04, 0x40);
+    then();
+    return this.op(0x0b);
+  }
+  /** Adds the constant `n` to local `l`. */
+  addTo(l: Local, n: number): this {
+    return this.get(l).i32(n).add().set(l);
+  }
+
+  /**
+   * `for (counter = 0; counter < count; counter++) body()`, count an i32 local or constant
+   * (nothing runs when it is 0 or negative).
+   */
+  repeat(counter: Local, count: Local | number, body: () => void): this {
+    const pushCount = () => (count instanceof Local ? this.get(count) : this.i32(count));
+    this.i32(0).set(counter);
+    this.op(0x02, 0x40); // block
+    this.get(counter);
+    pushCount();
+    this.geS().op(0x0d, 0); // br_if out of the block when done
+    this.op(0x03, 0x40); // loop
+    body();
+    this.get(counter).i32(1).add().tee(counter);
+    pushCount();
+    this.ltS().op(0x0d, 0); // br_if back to the loop
+    this.op(0x0b, 0x0b);
+    return this;
+  }
+
+  f32Load(offset = 0): this {
+    return this.op(0x2a, 2, ...uleb(offset));
+  }
+  f32Store(offset = 0): this {
+    return this.op(0x38, 2, ...uleb(offset));
+  }
+  f32Add(): this {
+    return this.op(0x92);
+  }
+
+  v128Load(offset = 0): this {
+    return this.simd(SIMD.load, 4, ...uleb(offset));
+  }
+  v128Store(offset = 0): this {
+    return this.simd(SIMD.store, 4, ...uleb(offset));
+  }
+  /** Loads one f32 into all four lanes. */
+  f32x4LoadSplat(offset = 0): this {
+    return this.simd(SIMD.load32Splat, 2, ...uleb(offset));
+  }
+  /** A constant with `value` in all four lanes. */
+  f32x4Const(value: number): this {
+    const bytes = new Uint8Array(new Float32Array([value, value, value, value]).buffer);
+    return this.simd(SIMD.const, ...bytes);
+  }
+  f32x4ExtractLane(lane: number): this {
+    return this.simd(SIMD.f32x4ExtractLane, lane);
+  }
+  f32x4Add(): this {
+    return this.simd(SIMD.f32x4Add);
+  }
+  f32x4Sub(): this {
+    return this.simd(SIMD.f32x4Sub);
+  }
+  f32x4Mul(): this {
+    return this.simd(SIMD.f32x4Mul);
+  }
+  f32x4Max(): this {
+    return this.simd(SIMD.f32x4Max);
+  }
+  /** Lane mask a > b (false where either is NaN). */
+  f32x4Gt(): this {
+    return this.simd(SIMD.f32x4Gt);
+  }
+  v128And(): this {
+    return this.simd(SIMD.and);
+  }
+  /** a & ~b. */
+  v128AndNot(): this {
+    return this.simd(SIMD.andNot);
+  }
+  v128Or(): this {
+    return this.simd(SIMD.or);
+  }
+  /** Pops a, b, mask: a's bits where the mask is set, else b's. */
+  v128Bitselect(): this {
+    return this.simd(SIMD.bitselect);
+  }
+
+  /** The function body's encoding (locals, code, end). */
+  encode(): number[] {
+    const groups: Array<[number, ValueType]> = [];
+    for (const t of this.localTypes) {
+      const last = groups[groups.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else groups.push([1, t]);
+    }
+    const body = [...vector(groups.map(([n, t]) => [...uleb(n), VALUE_TYPE[t]])), ...this.code, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+/** A module importing `env.memory` and exporting each function under its name. */
+export function encodeModule(functions: readonly WasmFunction[]): Uint8Array<ArrayBuffer> {
+  const paramCounts = [...new Set(functions.map((f) => f.paramCount))];
+  const types = vector(paramCounts.map((n) => [0x60, ...uleb(n), ...new Array<number>(n).fill(VALUE_TYPE.i32), 0]));
+  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x00]; // memory, min 0 pages
+  const functionTypes = vector(functions.map((f) => uleb(paramCounts.indexOf(f.paramCount))));
+  const exports = vector(functions.map((f, i) => [...name(f.exportName), 0x00, ...uleb(i)]));
+  const code = vector(functions.map((f) => f.encode()));
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, types),
+    ...section(2, vector([memoryImport])),
+    ...section(3, functionTypes),
+    ...section(7, exports),
+    ...section(10, code),
+  ]);
+}

@@ -1,0 +1,56 @@
+// Generated kernels run inside the wasm backend's own memory: a module compiled from
+// WasmFunctions imports the backend's WebAssembly.Memory and receives tensors as byte
+// addresses. Modules are compiled once per key (a kernel and the shapes it was specialised
+// for) and kept for the life of the backend's memory.
+import { encodeModule, type WasmFunction } from './emitter.js';
+import type { TensorInfo } from '../wasm-backend.js';
+
+/** The parts of BackendWasm (tfjs-backend-wasm) that locate tensors on its heap. */
+interface HeapBackend {
+  wasm: { asm?: { memory?: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** A compiled module's exports: each generated function takes i32 arguments. */
+export type GeneratedExports = Record<string, (...args: number[]) => void>;
+
+const modules = new WeakMap<WebAssembly.Memory, Map<string, GeneratedExports>>();
+
+function heapMemory(backend: unknown): WebAssembly.Memory {
+  const memory = (backend as HeapBackend).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error('The wasm backend does not expose its memory; generated kernels cannot run.');
+  }
+  return memory;
+}
+
+/** Byte address of a tensor's data on the wasm heap. */
+export function heapAddress(backend: unknown, t: TensorInfo): number {
+  const entry = (backend as HeapBackend).dataIdMap.get(t.dataId);
+  if (!entry) throw new Error('tensor data is not on the wasm backend');
+  return entry.memoryOffset;
+}
+
+/** The module for `key`, built by `build` and compiled on first use. */
+export function generatedKernels(backend: unknown, key: string, build: () => WasmFunction[]): GeneratedExports {
+  const memory = heapMemory(backend);
+  let byKey = modules.get(memory);
+  if (!byKey) modules.set(memory, (byKey = new Map()));
+  let exports = byKey.get(key);
+  if (!exports) {
+    const module = new WebAssembly.Module(encodeModule(build()));
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports as GeneratedExports;
+    byKey.set(key, exports);
+  }
+  return exports;
+}
+
+/** Whether generated kernels can run on this backend (its memory is reachable). */
+export function canGenerate(backend: unknown): boolean {
+  try {
+    heapMemory(backend);
+    return true;
+  } catch {
+    return false;
+  }
+}
