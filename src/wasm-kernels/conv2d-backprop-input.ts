@@ -6,6 +6,7 @@
 // are added back onto the image instead.
 import { tf } from '../tf.js';
 import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
+import { addPatchGradients } from './patch-matrix.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs extends ConvGradAttrs {
@@ -50,10 +51,9 @@ function conv2dBackpropInput(args: KernelArgs<{ dy: TensorInfo; filter: TensorIn
 
 /** dx = sum over each patch's gradient row, placed where forward read the patch. */
 function byPatchGradients(s: KernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
-  const { batch, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co } = g;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g;
-  const k = kh * kw * ci;
-  const m = batch * outHeight * outWidth;
+  const k = g.filterHeight * g.filterWidth * g.inChannels;
+  const m = g.batch * g.outHeight * g.outWidth;
+  const co = g.outChannels;
   // [k, co] -> [co, k]: the filter as the product's right operand.
   const wT = s.run('Transpose', { x: s.reshape(filter, [k, co]) }, { perm: [1, 0] });
   const patches = s.run(
@@ -61,29 +61,7 @@ function byPatchGradients(s: KernelScope, dy: TensorInfo, filter: TensorInfo, g:
     { a: s.reshape(dy, [1, m, co]), b: s.reshape(wT, [1, co, k]) },
     { transposeA: false, transposeB: false },
   );
-  const out = s.alloc([batch, inHeight, inWidth, ci]);
-  const src = s.view(patches);
-  const dx = s.view(out);
-  dx.fill(0);
-  let at = 0;
-  for (let n = 0; n < batch; n++) {
-    for (let p = 0; p < outHeight; p++) {
-      for (let q = 0; q < outWidth; q++, at += k) {
-        for (let i = 0; i < kh; i++) {
-          const r = p * sh - g.padTop + i;
-          if (r < 0 || r >= inHeight) continue;
-          for (let j = 0; j < kw; j++) {
-            const col = q * sw - g.padLeft + j;
-            if (col < 0 || col >= inWidth) continue;
-            const to = ((n * inHeight + r) * inWidth + col) * ci;
-            const from = at + (i * kw + j) * ci;
-            for (let c = 0; c < ci; c++) dx[to + c] = dx[to + c]! + src[from + c]!;
-          }
-        }
-      }
-    }
-  }
-  return out;
+  return addPatchGradients(s, patches, g);
 }
 
 /** w [kh, kw, cin, cout] -> w reversed in space, [kh, kw, cout, cin]. */

@@ -130,6 +130,9 @@ export class WasmFunction {
   ltS(): this {
     return this.op(0x48);
   }
+  ltU(): this {
+    return this.op(0x49);
+  }
   geS(): this {
     return this.op(0x4e);
   }
