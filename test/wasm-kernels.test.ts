@@ -82,6 +82,11 @@ CONV_CASES.push({ x: [1, 8, 9, 2], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], 
 CONV_CASES.push({ x: [2, 8, 9, 7], k: [3, 3], cout: 3, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 // dW at stride 1 with more than 4 channels swaps roles when the padding fits the filter...
 CONV_CASES.push({ x: [2, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] });
+// Output channels in fours: dW by the generated direct kernel (odd and even input channels).
+CONV_CASES.push({ x: [2, 9, 8, 3], k: [3, 3], cout: 8, stride: 2, pad: 'same' });
+CONV_CASES.push({ x: [1, 7, 6, 6], k: [5, 3], cout: 12, stride: 1, pad: 'valid' });
+CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 16, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+CONV_CASES.push({ x: [3, 5, 4, 7], k: [2, 2], cout: 40, stride: 1, pad: 'same' });
 // ...and convolves as at stride 2 when it does not.
 CONV_CASES.push({ x: [1, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] });
 

@@ -7,6 +7,7 @@
 // x, the smaller operand, as its filter (about 10% faster on small-cnn's second layer).
 import { tf } from '../tf.js';
 import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
+import { directFilterGradient, directFilterGradientApplies } from './direct-filter-gradient.js';
 import { transposedPatchMatrix } from './patch-matrix.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
@@ -20,7 +21,9 @@ function conv2dBackpropFilter(args: KernelArgs<{ x: TensorInfo; dy: TensorInfo }
   requireChannelsLast('Conv2DBackpropFilter', dataFormat);
   const g = convGeometry(x.shape, filterShape, strides, pad, dimRoundingMode);
   return withScope(args.backend, (s) =>
-    g.inChannels <= PATCH_MATRIX_MAX_CHANNELS
+    directFilterGradientApplies(g)
+      ? directFilterGradient(s, x, dy, g, filterShape)
+      : g.inChannels <= PATCH_MATRIX_MAX_CHANNELS
       ? byPatchMatrix(s, { x, dy, g, filterShape })
       : unitStrideSwapped(g)
         ? bySwappedConvolution(s, { x, dy, g, filterShape })
