@@ -87,6 +87,12 @@ CONV_CASES.push({ x: [2, 9, 8, 3], k: [3, 3], cout: 8, stride: 2, pad: 'same' })
 CONV_CASES.push({ x: [1, 7, 6, 6], k: [5, 3], cout: 12, stride: 1, pad: 'valid' });
 CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 16, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 CONV_CASES.push({ x: [3, 5, 4, 7], k: [2, 2], cout: 40, stride: 1, pad: 'same' });
+// Forward and dX by the generated direct convolution: >= 4 input channels, outputs in fours.
+CONV_CASES.push({ x: [2, 9, 8, 4], k: [3, 3], cout: 8, stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [3, 7, 9, 8], k: [3, 3], cout: 12, stride: 2, pad: 'same' });
+CONV_CASES.push({ x: [1, 10, 7, 12], k: [2, 4], cout: 4, stride: 2, pad: 'valid' });
+CONV_CASES.push({ x: [2, 6, 6, 20], k: [1, 1], cout: 24, stride: 1, pad: 'valid' });
+CONV_CASES.push({ x: [2, 8, 9, 8], k: [3, 3], cout: 16, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 // ...and convolves as at stride 2 when it does not.
 CONV_CASES.push({ x: [1, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] });
 
@@ -135,6 +141,14 @@ describe('wasm kernels match the cpu backend', () => {
         kernel: 'Conv2DBackpropFilter',
         inputs: { x: random(c.x), dy: random(dyShape) },
         attrs: { ...common, filterShape: [c.k[0], c.k[1], c.x[3], c.cout] },
+      });
+    });
+
+    it(`Conv2D ${name}`, async () => {
+      await expectMatchesCpu({
+        kernel: 'Conv2D',
+        inputs: { x: random(c.x), filter: random([c.k[0], c.k[1], c.x[3], c.cout]) },
+        attrs: { ...common, dilations: 1 },
       });
     });
 
@@ -224,6 +238,14 @@ describe('wasm kernels match the cpu backend', () => {
     expect(backend.numDataIds()).toBe(before + 1);
     z.dispose();
     expect(backend.numDataIds()).toBe(before);
+  });
+
+  it('Conv2D with dilation 2 (the backend\'s own kernel)', async () => {
+    await expectMatchesCpu({
+      kernel: 'Conv2D',
+      inputs: { x: random([2, 9, 9, 8]), filter: random([3, 3, 8, 8]) },
+      attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2, dimRoundingMode: undefined },
+    });
   });
 
   it('max-pool gradient passes nothing from windows without a finite maximum', async () => {

@@ -1,11 +1,12 @@
-// dL/dx of a 2-D convolution. Usually one XNNPACK convolution: the "full" correlation of dy
-// (with stride-1 zeros inserted between its pixels) with the spatially flipped filter, whose
-// in/out channels are swapped. With few input channels (a first layer, as in FGSM's input
+// dL/dx of a 2-D convolution. Usually one convolution (direct-conv2d.ts's, or XNNPACK's): the
+// "full" correlation of dy (with stride-1 zeros inserted between its pixels) with the
+// spatially flipped filter, whose in/out channels are swapped. With few input channels (a first layer, as in FGSM's input
 // gradient) that convolution has almost no output channels, which XNNPACK computes padded to
 // its tile width; there, the patch gradients dy W^T [N*OH*OW, kh*kw*C] (one matrix product)
 // are added back onto the image instead.
 import { tf } from '../tf.js';
-import { convGeometry, explicitPad, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
+import { convolve } from './direct-conv2d.js';
+import { convGeometry, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
 import { addPatchGradients } from './patch-matrix.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
@@ -27,25 +28,14 @@ function conv2dBackpropInput(args: KernelArgs<{ dy: TensorInfo; filter: TensorIn
     const padBottom = g.inHeight + g.padTop - ((g.outHeight - 1) * g.strideHeight + 1);
     const padRight = g.inWidth + g.padLeft - ((g.outWidth - 1) * g.strideWidth + 1);
     const unitStride = g.strideHeight === 1 && g.strideWidth === 1;
+    const out = { height: g.inHeight, width: g.inWidth };
     if (unitStride && Math.min(padTop, padLeft, padBottom, padRight) >= 0) {
-      // XNNPACK pads implicitly: no extra memory pass.
-      return s.run(
-        'Conv2D',
-        { x: dy, filter: flipped },
-        {
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: explicitPad(padTop, padBottom, padLeft, padRight),
-          dataFormat: 'NHWC',
-        },
-      );
+      // Padded implicitly (XNNPACK) or once (the direct kernel): no spread copy.
+      const pad = { top: padTop, bottom: padBottom, left: padLeft, right: padRight };
+      return convolve(s, dy, flipped, pad, [1, 1], out);
     }
     const spread = spreadPadded(s, dy, g, padTop, padLeft);
-    return s.run(
-      'Conv2D',
-      { x: spread, filter: flipped },
-      { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC' },
-    );
+    return convolve(s, spread, flipped, { top: 0, bottom: 0, left: 0, right: 0 }, [1, 1], out);
   });
 }
 

@@ -6,6 +6,7 @@
 import { tf } from '../tf.js';
 import { castConfig, identityConfig } from './aliasing.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
@@ -13,6 +14,7 @@ import { captureBuiltIns } from './wasm-backend.js';
 
 /** Every kernel this module registers for the wasm backend. */
 export const WASM_KERNELS: readonly tf.KernelConfig[] = [
+  conv2dConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   maxPoolGradConfig,
@@ -22,7 +24,7 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
 ];
 
 /** Built-in wasm kernels our composites call. */
-const BUILT_INS_USED = ['Conv2D', 'Transpose', 'BatchMatMul', 'Identity', 'Cast'] as const;
+const BUILT_INS_USED = ['Conv2D', 'PadV2', 'Transpose', 'BatchMatMul', 'Identity', 'Cast'] as const;
 
 let installed = false;
 
