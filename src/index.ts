@@ -6,6 +6,7 @@ export {
   decoupledConv2d,
   decoupledParts,
   combineParts,
+  cosine,
   magnitudeFn,
   angularFn,
   patchNorm,

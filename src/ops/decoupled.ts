@@ -21,8 +21,8 @@ export const ACOS_MARGIN = 1e-6;
 export type Radius = number | Tensor;
 
 export interface DecoupledParts {
-  /** cos(theta), [N, H', W', cout]. */
-  cos: Tensor4D;
+  /** <x, w/|w|> for every patch and filter: |x| cos(theta), [N, H', W', cout]. */
+  projection: Tensor4D;
   /** Patch norm |x| (with epsilon), [N, H', W', 1]. */
   xNorm: Tensor4D;
   /** Filter norm |w| (with epsilon), [cout]. */
@@ -77,15 +77,20 @@ export function filterNorm(w: Tensor4D): Tensor {
   return tf.tidy(() => tf.sqrt(tf.add(tf.sum(tf.square(w), [0, 1, 2]), NORM_EPSILON)));
 }
 
-/** cos(theta), |x| and |w|: everything the operators are built from. */
+/** |x| cos(theta), |x| and |w|: everything the operators are built from. */
 export function decoupledParts(x: Tensor4D, w: Tensor4D, o: DecoupledOptions): DecoupledParts {
   return tf.tidy(() => {
     const wNorm = filterNorm(w);
     const unit = tf.div(w, wNorm) as Tensor4D;
     const xNorm = patchNorm(x, [w.shape[0], w.shape[1]], o.strides, o.padding);
-    const cos = tf.div(tf.conv2d(x, unit, o.strides, o.padding), xNorm) as Tensor4D;
-    return { cos, xNorm, wNorm };
+    const projection = tf.conv2d(x, unit, o.strides, o.padding);
+    return { projection, xNorm, wNorm };
   });
+}
+
+/** cos(theta) = <x, w/|w|> / |x|, [N, H', W', cout]. */
+export function cosine(parts: DecoupledParts): Tensor4D {
+  return tf.div(parts.projection, parts.xNorm);
 }
 
 /**
@@ -164,7 +169,6 @@ export function angularFn(a: Angular, cos: Tensor, k: number): Tensor {
 export function combineParts(parts: DecoupledParts, o: DecoupledOptions, rho: Radius): Tensor4D {
   return tf.tidy(() => {
     const m = o.magnitude as Magnitude;
-    const g = angularFn(o.angular, parts.cos, o.k);
     let h: Tensor;
     switch (o.weighting) {
       case 'none':
@@ -183,7 +187,10 @@ export function combineParts(parts: DecoupledParts, o: DecoupledOptions, rho: Ra
         );
         break;
     }
-    return tf.mul(h, g) as Tensor4D;
+    // Cosine: h cos = <x, w/|w|> (h / |x|); h / |x| is usually one value per pixel, so this
+    // saves a full-size division (and three full-size ops in the gradient).
+    if (o.angular === 'cosine') return tf.mul(parts.projection, tf.div(h, parts.xNorm)) as Tensor4D;
+    return tf.mul(h, angularFn(o.angular, cosine(parts), o.k)) as Tensor4D;
   });
 }
 
