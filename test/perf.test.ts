@@ -5,6 +5,8 @@ import { tf } from '../src/tf.js';
 import { buildModel } from '../models/architectures.js';
 import { makeStep, randomBatch, STEP_KINDS } from '../src/perf/steps.js';
 import { runPerf } from '../src/perf/program.js';
+import { median } from '../src/perf/measure.js';
+import { formatSummary, summarise } from '../src/perf/side-by-side.js';
 
 const INPUT: [number, number, number] = [28, 28, 1];
 
@@ -77,5 +79,41 @@ describe('npm run perf -- --json', () => {
       expect(r.imagesPerSecond).toBeGreaterThan(0);
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('side-by-side summary', () => {
+  const cell = (operator: string, step: string, imagesPerSecond: number) => ({
+    network: 'small-cnn',
+    operator,
+    step,
+    batch: 128,
+    imagesPerSecond,
+  });
+
+  it('median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('pairs rounds: the ratio is the median of per-round ratios, not a ratio of medians', () => {
+    const ours = [[cell('standard', 'train', 100)], [cell('standard', 'train', 50)], [cell('standard', 'train', 90)]];
+    const anchor = [[cell('standard', 'train', 100)], [cell('standard', 'train', 50)], [cell('standard', 'train', 100)]];
+    const [s] = summarise(ours, anchor);
+    expect(s!.ours).toBe(90);
+    expect(s!.anchor).toBe(100);
+    expect(s!.ratio).toBe(1); // rounds: 1.0, 1.0, 0.9
+    expect(s!.ratioMin).toBeCloseTo(0.9);
+    expect(s!.ratioMax).toBe(1);
+    expect(s!.rounds).toBe(3);
+  });
+
+  it('formats one row per cell with the time relative to the standard operator', () => {
+    const ours = [[cell('standard', 'forward', 200), cell('tanh-cosine', 'forward', 100)]];
+    const anchor = [[cell('standard', 'forward', 100), cell('tanh-cosine', 'forward', 100)]];
+    const text = formatSummary(summarise(ours, anchor), 'wasm', 'pytorch');
+    expect(text).toContain('medians over 1 alternating rounds');
+    expect(text).toMatch(/standard\s+forward\s+200\s+100\s+2\.00\s+2\.00-2\.00\s+1\.00x/);
+    expect(text).toMatch(/tanh-cosine\s+forward\s+100\s+100\s+1\.00\s+1\.00-1\.00\s+2\.00x/);
   });
 });

@@ -38,7 +38,10 @@ export interface PerfSettings {
   clock: Clock;
 }
 
-/** Runs one cell: builds the model, warms up, times `steps` steps; frees everything. */
+/**
+ * Runs one cell: builds the model, warms up, times `steps` steps one by one; images per
+ * second from the median step; frees everything.
+ */
 export function measureCell(cell: PerfCell, s: PerfSettings): PerfResult {
   const model = buildModel(cell.network as never, {
     inputShape: s.inputShape,
@@ -50,15 +53,28 @@ export function measureCell(cell: PerfCell, s: PerfSettings): PerfResult {
   const { step, dispose } = makeStep(cell.step, model, batch);
   try {
     for (let i = 0; i < s.warmup; i++) readAndDispose(step());
-    const start = clockSeconds(s.clock);
-    for (let i = 0; i < s.steps; i++) readAndDispose(step());
-    const seconds = clockSeconds(s.clock) - start;
-    return { ...cell, imagesPerSecond: (cell.batch * s.steps) / seconds };
+    const seconds: number[] = [];
+    for (let i = 0; i < s.steps; i++) {
+      const start = clockSeconds(s.clock);
+      readAndDispose(step());
+      seconds.push(clockSeconds(s.clock) - start);
+    }
+    return { ...cell, imagesPerSecond: cell.batch / median(seconds) };
   } finally {
     dispose();
     tf.dispose([batch.x, batch.y]);
     model.dispose();
   }
+}
+
+/**
+ * The median step time: on a shared machine (steal time) a few slow steps would move the mean;
+ * the PyTorch anchor reports the same statistic.
+ */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function readAndDispose(t: tf.Tensor): void {

@@ -66,7 +66,7 @@ export function buildPerfProgram(): Command {
     .option('--operators <ids>', 'comma-separated operator ids', list, DEFAULT_OPERATORS)
     .option('--only <steps>', `comma-separated steps (${STEP_KINDS.join(', ')})`, stepKinds, [...STEP_KINDS])
     .option('--batch <n>', 'images per step', positiveInt('batch'), 128)
-    .option('--steps <n>', 'timed steps per cell', positiveInt('steps'), 20)
+    .option('--steps <n>', 'timed steps per cell (images/s from the median step)', positiveInt('steps'), 20)
     .option('--warmup <n>', 'untimed steps first', positiveInt('warmup'), 3)
     .option('--input-shape <h,w,c>', 'image shape', shape, [28, 28, 1] as [number, number, number])
     .option('--seed <n>', 'seed of weights and data', positiveInt('seed'), 1)

@@ -4,11 +4,13 @@ timing, on PyTorch's CPU backend with one thread by default. Prints the same JSO
 {"backend": ..., "results": [{"network", "operator", "step", "batch", "imagesPerSecond"}]}.
 
 Decoupled operators follow src/ops/decoupled.ts (the DCNet authors' formulation): unit filters,
-patch norm |x| = sqrt(box(sum_c x^2) + 1e-4), cos = conv(x, w/|w|) / |x|, output h(|x|) * cos.
+patch norm |x| = sqrt(box(sum_c x^2) + 1e-4), cos = conv(x, w/|w|) / |x|, output h(|x|) * cos
+(computed as conv(x, w/|w|) * (h(|x|) / |x|), as there).
 """
 import argparse
 import json
 import math
+import statistics
 import sys
 import time
 
@@ -40,12 +42,13 @@ class DecoupledConv(nn.Module):
             return F.conv2d(x, self.weight, padding=1)
         w_norm = torch.sqrt((self.weight ** 2).sum(dim=(1, 2, 3), keepdim=True) + NORM_EPSILON)
         x_norm = torch.sqrt(F.conv2d((x ** 2).sum(dim=1, keepdim=True), self.box, padding=1) + NORM_EPSILON)
-        cos = F.conv2d(x, self.weight / w_norm, padding=1) / x_norm
+        projection = F.conv2d(x, self.weight / w_norm, padding=1)  # |x| cos(theta)
         if self.operator == "tanh-cosine":
             h = self.alpha * torch.tanh(x_norm / self.radius)
         else:  # linear-cosine
             h = self.alpha * x_norm
-        return h * cos
+        # h cos = projection * (h / |x|), as src/ops/decoupled.ts computes cosine operators.
+        return projection * (h / x_norm)
 
 
 def small_cnn(operator, input_shape, classes):
@@ -94,12 +97,14 @@ def measure(operator, kind, a):
     clock = time.process_time if a.clock == "cpu" else time.perf_counter
     for _ in range(a.warmup):
         step()
-    start = clock()
+    seconds = []
     for _ in range(a.steps):
+        start = clock()
         step()
-    seconds = clock() - start
+        seconds.append(clock() - start)
+    # The median step, as src/perf/measure.ts (robust to a shared machine's slow steps).
     return {"network": "small-cnn", "operator": operator, "step": kind, "batch": a.batch,
-            "imagesPerSecond": a.batch * a.steps / seconds}
+            "imagesPerSecond": a.batch / statistics.median(seconds)}
 
 
 def positive(v):
@@ -115,7 +120,7 @@ def main():
     p.add_argument("--operators", default="standard,tanh-cosine,linear-cosine")
     p.add_argument("--only", default=",".join(STEPS))
     p.add_argument("--batch", type=positive, default=128)
-    p.add_argument("--steps", type=positive, default=20)
+    p.add_argument("--steps", type=positive, default=20, help="timed steps per cell (median reported)")
     p.add_argument("--warmup", type=positive, default=3)
     p.add_argument("--threads", type=positive, default=1)
     p.add_argument("--seed", type=int, default=1)
