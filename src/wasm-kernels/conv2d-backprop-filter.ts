@@ -1,5 +1,6 @@
 // dL/dW of a 2-D convolution, dW[i, j, c, o] = sum_{n,p,q} xpad[n, p*s + i, q*s + j, c] dy[n, p, q, o].
-// Few input channels (a network's first layer): one matrix product of the transposed patch
+// Output channels in fours: the generated direct kernel (direct-filter-gradient.ts). Otherwise,
+// few input channels (a network's first layer): one matrix product of the transposed patch
 // matrix [kh*kw*C, N*OH*OW] with dy [N*OH*OW, O]. Otherwise one XNNPACK convolution: with the
 // batch as the channel axis, a valid convolution of x^T [C, H, W, N] with dy^T [OH, OW, N, O]
 // dilated by the stride (no patch matrix in memory). At stride 1 the roles swap: dy^T

@@ -1,6 +1,7 @@
-// The project's kernels for TF.js's WebAssembly backend: the convolution and max-pool
-// gradients that the backend lacks (Conv2DBackpropFilter) or runs slowly, and matrix products
-// with transposed operands, so that ordinary automatic differentiation trains on wasm fast;
+// The project's kernels for TF.js's WebAssembly backend: the convolution (forward and both
+// gradients) and max-pool gradient that the backend lacks (Conv2DBackpropFilter) or runs
+// slowly, mostly as generated wasm (codegen/) on the backend's heap, and matrix products with
+// transposed operands, so that ordinary automatic differentiation trains on wasm fast;
 // Identity and same-type Cast share their input's data instead of copying it.
 // Installed by src/backend.ts when the wasm backend starts.
 import { tf } from '../tf.js';
