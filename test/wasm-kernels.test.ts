@@ -93,6 +93,10 @@ CONV_CASES.push({ x: [3, 7, 9, 8], k: [3, 3], cout: 12, stride: 2, pad: 'same' }
 CONV_CASES.push({ x: [1, 10, 7, 12], k: [2, 4], cout: 4, stride: 2, pad: 'valid' });
 CONV_CASES.push({ x: [2, 6, 6, 20], k: [1, 1], cout: 24, stride: 1, pad: 'valid' });
 CONV_CASES.push({ x: [2, 8, 9, 8], k: [3, 3], cout: 16, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+// dX of few input channels at stride 1 with outputs in fours: the generated direct kernel.
+CONV_CASES.push({ x: [2, 9, 8, 2], k: [3, 2], cout: 8, stride: 1, pad: [[0, 0], [0, 2], [3, 1], [0, 0]] });
+CONV_CASES.push({ x: [1, 6, 7, 3], k: [5, 5], cout: 12, stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [3, 4, 9, 4], k: [3, 3], cout: 16, stride: 1, pad: 'valid' });
 // ...and convolves as at stride 2 when it does not.
 CONV_CASES.push({ x: [1, 8, 9, 6], k: [3, 2], cout: 3, stride: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] });
 

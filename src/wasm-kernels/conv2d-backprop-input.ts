@@ -1,11 +1,13 @@
 // dL/dx of a 2-D convolution. Usually one convolution (direct-conv2d.ts's, or XNNPACK's): the
 // "full" correlation of dy (with stride-1 zeros inserted between its pixels) with the
-// spatially flipped filter, whose in/out channels are swapped. With few input channels (a first layer, as in FGSM's input
-// gradient) that convolution has almost no output channels, which XNNPACK computes padded to
-// its tile width; there, the patch gradients dy W^T [N*OH*OW, kh*kw*C] (one matrix product)
-// are added back onto the image instead.
+// spatially flipped filter, whose in/out channels are swapped. With few input channels (a
+// first layer, as in FGSM's input gradient) that convolution would have almost no output
+// channels: at stride 1 the generated direct kernel (direct-input-gradient.ts) sums each
+// pixel's taps instead; otherwise the patch gradients dy W^T [N*OH*OW, kh*kw*C] (one matrix
+// product) are added back onto the image.
 import { tf } from '../tf.js';
 import { convolve } from './direct-conv2d.js';
+import { directInputGradient, directInputGradientApplies } from './direct-input-gradient.js';
 import { convGeometry, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
 import { addPatchGradients } from './patch-matrix.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
@@ -20,6 +22,7 @@ function conv2dBackpropInput(args: KernelArgs<{ dy: TensorInfo; filter: TensorIn
   requireChannelsLast('Conv2DBackpropInput', dataFormat);
   const g = convGeometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
   return withScope(args.backend, (s) => {
+    if (directInputGradientApplies(g)) return directInputGradient(s, dy, filter, g);
     if (g.inChannels <= PATCH_MATRIX_MAX_CHANNELS) return byPatchGradients(s, dy, filter, g);
     const flipped = flippedFilter(s, filter, g);
     // Rows of dy's "full" correlation: dy's pixel p sits at p*stride + padHead.
