@@ -244,6 +244,31 @@ describe('wasm kernels match the cpu backend', () => {
     expect(backend.numDataIds()).toBe(before);
   });
 
+  const MULTIPLY_CASES: Array<[number[], number[]]> = [
+    [[2, 5, 5, 8], [2, 5, 5, 1]], // one value per pixel: the generated kernel
+    [[2, 5, 5, 1], [2, 5, 5, 8]],
+    [[3, 12], [3, 1]],
+    [[2, 5, 5, 3], [2, 5, 5, 1]], // channels not in fours: the backend's kernel
+    [[2, 5, 5, 8], [2, 5, 5, 8]],
+    [[2, 5, 5, 8], [8]],
+    [[2, 1, 5, 8], [2, 5, 1, 1]],
+    [[4, 1], [4, 1]],
+  ];
+  for (const [a, b] of MULTIPLY_CASES) {
+    it(`Multiply [${a}] x [${b}]`, async () => {
+      await expectMatchesCpu({ kernel: 'Multiply', inputs: { a: random(a), b: random(b) }, attrs: {} });
+    });
+  }
+
+  it('Multiply of int32 tensors shaped like a pixel scaling (the backend\'s kernel)', async () => {
+    const ints = (shape: number[]) => ({ ...random(shape, -5, 5), dtype: 'int32' as const });
+    const a = ints([2, 3, 3, 4]);
+    const b = ints([2, 3, 3, 1]);
+    a.data = a.data.map(Math.round);
+    b.data = b.data.map(Math.round);
+    await expectMatchesCpu({ kernel: 'Multiply', inputs: { a, b }, attrs: {} });
+  });
+
   it('Conv2D with dilation 2 (the backend\'s own kernel)', async () => {
     await expectMatchesCpu({
       kernel: 'Conv2D',

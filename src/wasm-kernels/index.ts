@@ -11,6 +11,7 @@ import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { multiplyConfig } from './multiply.js';
 import { captureBuiltIns } from './wasm-backend.js';
 
 /** Every kernel this module registers for the wasm backend. */
@@ -19,13 +20,14 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   maxPoolGradConfig,
+  multiplyConfig,
   batchMatMulConfig,
   identityConfig,
   castConfig,
 ];
 
 /** Built-in wasm kernels our composites call. */
-const BUILT_INS_USED = ['Conv2D', 'PadV2', 'Transpose', 'BatchMatMul', 'Identity', 'Cast'] as const;
+const BUILT_INS_USED = ['Conv2D', 'PadV2', 'Transpose', 'BatchMatMul', 'Multiply', 'Identity', 'Cast'] as const;
 
 let installed = false;
 
