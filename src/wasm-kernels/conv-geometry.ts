@@ -75,3 +75,13 @@ export function explicitPad(top: number, bottom: number, left: number, right: nu
     [0, 0],
   ];
 }
+
+/**
+ * Output indices whose input index (out*stride - pad + tap) lies inside [0, inSize): the
+ * range [first, end) (empty when first >= end).
+ */
+export function validRange(outSize: number, inSize: number, stride: number, pad: number, tap: number): [number, number] {
+  const first = Math.max(0, Math.ceil((pad - tap) / stride));
+  const end = Math.min(outSize, Math.floor((inSize - 1 + pad - tap) / stride) + 1);
+  return [first, Math.max(first, end)];
+}

@@ -1,7 +1,7 @@
 // The forward 2-D convolution: the generated direct kernel where it applies (see
 // direct-conv2d.ts), otherwise the backend's own XNNPACK convolution.
 import { tf } from '../tf.js';
-import { directConvApplies, directConvPadded } from './direct-conv2d.js';
+import { convolve, directConvApplies } from './direct-conv2d.js';
 import { builtInKernel, requireChannelsLast, withScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
@@ -30,7 +30,7 @@ function conv2d(args: KernelArgs<{ x: TensorInfo; filter: TensorInfo }, Attrs>):
   }
   const { top, bottom, left, right } = info.padInfo;
   return withScope(args.backend, (s) =>
-    directConvPadded(s, x, filter, { top, bottom, left, right }, [info.strideHeight, info.strideWidth], {
+    convolve(s, x, filter, { top, bottom, left, right }, [info.strideHeight, info.strideWidth], {
       height: info.outHeight,
       width: info.outWidth,
     }),

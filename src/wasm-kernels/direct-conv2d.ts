@@ -7,23 +7,11 @@
 // packed filter slice stays in L1), row, pixels.
 import { WasmFunction, type Local } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
+import type { ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
-/** A valid convolution over an already padded input. */
-export interface DirectConvShape {
-  batch: number;
-  /** Padded input size. */
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-}
+/** A valid convolution over an already padded input (inHeight/inWidth: the padded size). */
+export type DirectConvShape = Omit<ConvGeometry, 'padTop' | 'padLeft'>;
 
 /** Output pixels per register block (2 x 16 channels measured best of 1-4 x 4-16). */
 const MR = 2;
@@ -140,11 +128,11 @@ export interface Padding {
 }
 
 /**
- * The direct convolution of x padded with zeros (the padded copy is made only when some pad
- * is non-zero). `outHeight`/`outWidth` output pixels at the given strides; bottom/right pads
- * beyond what those pixels read are dropped.
+ * An undilated convolution with explicit padding: the direct kernel (on a zero-padded copy,
+ * made only when some pad is non-zero) where it applies, else the backend's XNNPACK
+ * convolution (which pads implicitly).
  */
-export function directConvPadded(
+export function convolve(
   s: KernelScope,
   x: TensorInfo,
   filter: TensorInfo,
@@ -154,6 +142,11 @@ export function directConvPadded(
 ): TensorInfo {
   const [batch, height, width, inChannels] = x.shape as [number, number, number, number];
   const [filterHeight, filterWidth, , outChannels] = filter.shape as [number, number, number, number];
+  if (!directConvApplies(inChannels, outChannels)) {
+    const paddings = [[0, 0], [pad.top, pad.bottom], [pad.left, pad.right], [0, 0]];
+    return s.run('Conv2D', { x, filter }, { strides, dilations: [1, 1], pad: paddings, dataFormat: 'NHWC' });
+  }
+  // The padded copy holds what the output pixels read: pads past that are dropped.
   const bottom = Math.max(0, Math.min(pad.bottom, (out.height - 1) * strides[0] + filterHeight - height - pad.top));
   const right = Math.max(0, Math.min(pad.right, (out.width - 1) * strides[1] + filterWidth - width - pad.left));
   const padded =
@@ -173,29 +166,4 @@ export function directConvPadded(
     strideHeight: strides[0],
     strideWidth: strides[1],
   });
-}
-
-/**
- * An undilated convolution with explicit padding: the direct kernel where it applies, else
- * the backend's XNNPACK convolution (which pads implicitly).
- */
-export function convolve(
-  s: KernelScope,
-  x: TensorInfo,
-  filter: TensorInfo,
-  pad: Padding,
-  strides: [number, number],
-  out: { height: number; width: number },
-): TensorInfo {
-  if (directConvApplies(x.shape[3]!, filter.shape[3]!)) return directConvPadded(s, x, filter, pad, strides, out);
-  return s.run(
-    'Conv2D',
-    { x, filter },
-    {
-      strides,
-      dilations: [1, 1],
-      pad: [[0, 0], [pad.top, pad.bottom], [pad.left, pad.right], [0, 0]],
-      dataFormat: 'NHWC',
-    },
-  );
 }

@@ -6,7 +6,7 @@
 // channels x 4*NV output channels accumulates over the tap's valid pixels.
 import { WasmFunction } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
-import type { ConvGeometry } from './conv-geometry.js';
+import { validRange, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
 /** Register block: accumulators = MR * NV vectors (x64 has 16 SIMD registers). */
@@ -44,13 +44,6 @@ export function directFilterGradient(s: KernelScope, x: TensorInfo, dy: TensorIn
   const kernel = generatedKernels(s.backend, key, () => [emitFilterGradient(g, block)]);
   kernel.filterGrad!(heapAddress(s.backend, x), heapAddress(s.backend, dy), heapAddress(s.backend, out), g.batch);
   return out;
-}
-
-/** Output indices whose input index (out*stride - pad + tap) is inside [0, size): [first, end). */
-function validRange(outSize: number, inSize: number, stride: number, pad: number, tap: number): [number, number] {
-  const first = Math.max(0, Math.ceil((pad - tap) / stride));
-  const end = Math.min(outSize, Math.floor((inSize - 1 + pad - tap) / stride) + 1);
-  return [first, Math.max(first, end)];
 }
 
 /** filterGrad(x, dy, dW, images), dW zeroed by the caller. */

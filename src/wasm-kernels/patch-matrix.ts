@@ -5,7 +5,7 @@
 // q*sw - padLeft + j, c], zero outside the image.
 import { WasmFunction, type Local } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
-import type { ConvGeometry } from './conv-geometry.js';
+import { validRange, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
 function geometryKey(g: ConvGeometry): string {
@@ -34,13 +34,6 @@ export function addPatchGradients(s: KernelScope, patches: TensorInfo, g: ConvGe
   return out;
 }
 
-/** Output columns q whose input column q*sw - padLeft + j lies inside the image: [first, end). */
-function validColumns(g: ConvGeometry, j: number): [number, number] {
-  const first = Math.max(0, Math.ceil((g.padLeft - j) / g.strideWidth));
-  const end = Math.min(g.outWidth, Math.floor((g.inWidth - 1 + g.padLeft - j) / g.strideWidth) + 1);
-  return [first, Math.max(first, end)];
-}
-
 /** Pushes `(unsigned) local + add < limit`: one comparison tests 0 <= v < limit. */
 function pushInside(f: WasmFunction, local: Local, add: number, limit: number): void {
   f.get(local).i32(add).add().i32(limit).ltU();
@@ -55,7 +48,7 @@ function emitTransposedPatches(g: ConvGeometry): WasmFunction {
   f.get(out).set(dst);
   for (let i = 0; i < g.filterHeight; i++) {
     for (let j = 0; j < g.filterWidth; j++) {
-      const [first, end] = validColumns(g, j);
+      const [first, end] = validRange(g.outWidth, g.inWidth, g.strideWidth, g.padLeft, j);
       for (let c = 0; c < ci; c++) {
         f.repeat(n, images, () => {
           f.repeat(p, oh, () => {
