@@ -2,9 +2,9 @@
 // specialised on the layer's shapes: measured faster than the backend's XNNPACK convolution on
 // small-cnn's second layer (27 vs 40 ms, batch 128). The input arrives padded, so every tap of
 // every output pixel is inside it. A register block of MR output pixels x 4*NV output
-// channels accumulates over the taps (unrolled) and the input channels (a loop: unrolling
-// it made V8's code several times slower). Loop order: image, output-channel block (its
-// packed filter slice stays in L1), row, pixels.
+// channels accumulates over the filter rows (unrolled) and, per row, its taps and input
+// channels (one loop: unrolling it made V8's code several times slower). Loop order: image,
+// output-channel block (its packed filter slice stays in L1), row, pixels.
 import { WasmFunction, type Local } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
 import type { ConvGeometry } from './conv-geometry.js';
@@ -82,21 +82,21 @@ function emitDirectConv(shape: DirectConvShape, nv: number): WasmFunction {
       f.get(counter).i32(mr * yPixel).mul().get(yRow).add().i32(q0 * yPixel).add().set(yAt);
       for (let k = 0; k < mr * nv; k++) f.f32x4Const(0).set(acc[k]!);
       for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) {
-          f.get(xAt).i32((i * wp + j) * xPixel).add().set(xc);
-          f.get(wBlock).i32((i * kw + j) * c * nv * 16).add().set(wc);
-          f.repeat(ch, c, () => {
-            for (let v = 0; v < nv; v++) f.get(wc).v128Load(v * 16).set(b[v]!);
-            for (let r = 0; r < mr; r++) {
-              f.get(xc).f32x4LoadSplat(r * sw * xPixel).set(a);
-              for (let v = 0; v < nv; v++) {
-                const k = acc[r * nv + v]!;
-                f.get(k).get(a).get(b[v]!).f32x4Mul().f32x4Add().set(k);
-              }
+        // A filter row's taps and channels, (j, c), are contiguous in x and in the packed
+        // filter: one loop of kw*c steps per row.
+        f.get(xAt).i32(i * wp * xPixel).add().set(xc);
+        f.get(wBlock).i32(i * kw * c * nv * 16).add().set(wc);
+        f.repeat(ch, kw * c, () => {
+          for (let v = 0; v < nv; v++) f.get(wc).v128Load(v * 16).set(b[v]!);
+          for (let r = 0; r < mr; r++) {
+            f.get(xc).f32x4LoadSplat(r * sw * xPixel).set(a);
+            for (let v = 0; v < nv; v++) {
+              const k = acc[r * nv + v]!;
+              f.get(k).get(a).get(b[v]!).f32x4Mul().f32x4Add().set(k);
             }
-            f.addTo(xc, 4).addTo(wc, nv * 16);
-          });
-        }
+          }
+          f.addTo(xc, 4).addTo(wc, nv * 16);
+        });
       }
       for (let r = 0; r < mr; r++) {
         for (let v = 0; v < nv; v++) f.get(yAt).get(acc[r * nv + v]!).v128Store(r * yPixel + v * 16);
