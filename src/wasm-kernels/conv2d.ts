@@ -1,7 +1,8 @@
-// The forward 2-D convolution: the generated direct kernel where it applies (see
-// direct-conv2d.ts), otherwise the backend's own XNNPACK convolution.
+// The forward 2-D convolution: convolve() picks the generated direct kernel where it applies
+// (see direct-conv2d.ts), otherwise the backend's own XNNPACK convolution; dilated ones go
+// straight to the backend's kernel.
 import { tf } from '../tf.js';
-import { convolve, directConvApplies } from './direct-conv2d.js';
+import { convolve } from './direct-conv2d.js';
 import { builtInKernel, requireChannelsLast, withScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
@@ -24,8 +25,7 @@ function conv2d(args: KernelArgs<{ x: TensorInfo; filter: TensorInfo }, Attrs>):
     pad as 'same',
     dimRoundingMode as 'floor' | undefined,
   );
-  const undilated = info.dilationHeight === 1 && info.dilationWidth === 1;
-  if (!undilated || !directConvApplies(info.inChannels, info.outChannels)) {
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
     return builtInKernel('Conv2D')(args as never) as TensorInfo;
   }
   const { top, bottom, left, right } = info.padInfo;

@@ -68,10 +68,10 @@ function emitDirectConv(shape: DirectConvShape, nv: number): WasmFunction {
   const [x, w, y, images] = [f.param(0), f.param(1), f.param(2), f.param(3)];
   const { inHeight: hp, inWidth: wp, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o } = shape;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = shape;
-  const [n, ob, p, qq, ch, xRow, yRow, wBlock, xAt, yAt, xc, wc] = new Array(12).fill(0).map(() => f.local('i32'));
-  const acc = new Array(MR * nv).fill(0).map(() => f.local('v128'));
+  const [n, ob, p, qq, ch, xRow, yRow, wBlock, xAt, yAt, xc, wc] = f.locals('i32', 12);
+  const acc = f.locals('v128', MR * nv);
   const a = f.local('v128');
-  const b = new Array(nv).fill(0).map(() => f.local('v128'));
+  const b = f.locals('v128', nv);
   const xPixel = c * 4;
   const yPixel = o * 4;
 

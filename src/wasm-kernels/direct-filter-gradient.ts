@@ -50,10 +50,10 @@ export function directFilterGradient(s: KernelScope, x: TensorInfo, dy: TensorIn
 function emitFilterGradient(g: ConvGeometry, { mr, nv }: Block): WasmFunction {
   const f = new WasmFunction('filterGrad', 4);
   const [x, dy, dw, images] = [f.param(0), f.param(1), f.param(2), f.param(3)];
-  const [n, cb, ob, p, q, xImage, dyImage, xAt, dyAt, wAt] = new Array(10).fill(0).map(() => f.local('i32'));
-  const acc = new Array(mr * nv).fill(0).map(() => f.local('v128'));
+  const [n, cb, ob, p, q, xImage, dyImage, xAt, dyAt, wAt] = f.locals('i32', 10);
+  const acc = f.locals('v128', mr * nv);
   const a = f.local('v128');
-  const b = new Array(nv).fill(0).map(() => f.local('v128'));
+  const b = f.locals('v128', nv);
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = g;
   const xPixel = ci * 4;
   const dyPixel = co * 4;

@@ -34,12 +34,12 @@ export function directInputGradient(s: KernelScope, dy: TensorInfo, filter: Tens
 function emitInputGradient(g: ConvGeometry): WasmFunction {
   const f = new WasmFunction('inputGrad', 4);
   const [dy, w, dx, images] = [f.param(0), f.param(1), f.param(2), f.param(3)];
-  const [n, r, c, dyRow, dyAt, dxAt, row, col] = new Array(8).fill(0).map(() => f.local('i32'));
+  const [n, r, c, dyRow, dyAt, dxAt, row, col] = f.locals('i32', 8);
   const { inHeight: h, inWidth: wd, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = g;
   const { filterHeight: kh, filterWidth: kw } = g;
   // Accumulators per input channel: 4 with one or two channels, 2 with three or four.
   const lanes = ci <= 2 ? 4 : 2;
-  const acc = new Array(ci * lanes).fill(0).map(() => f.local('v128'));
+  const acc = f.locals('v128', ci * lanes);
   const d = f.local('v128');
   const vectors = co / 4;
   f.get(dx).set(dxAt);

@@ -108,8 +108,8 @@ function pool2x2Grad(s: KernelScope, input: TensorInfo, dy: TensorInfo, out: Ten
 function emitPool2x2Grad(c: number, inWidth: number): WasmFunction {
   const f = new WasmFunction('maxPoolGrad2x2', 7);
   const [x, dy, dx, images, outHeight, outWidth, imageBytes] = [0, 1, 2, 3, 4, 5, 6].map((i) => f.param(i));
-  const [n, p, q, xAt, dxAt, dyAt] = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'].map(() => f.local('i32'));
-  const [x0, x1, x2, x3, best, t0, t1, t2, t3, g] = new Array(10).fill(0).map(() => f.local('v128'));
+  const [n, p, q, xAt, dxAt, dyAt] = f.locals('i32', 6);
+  const [x0, x1, x2, x3, best, t0, t1, t2, t3, g] = f.locals('v128', 10);
   const pixel = c * 4;
   const row = inWidth * pixel;
   f.get(dy).set(dyAt);

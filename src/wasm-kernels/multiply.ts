@@ -38,7 +38,7 @@ function multiply(args: KernelArgs<{ a: TensorInfo; b: TensorInfo }>): TensorInf
 function emitScalePixels(channels: number): WasmFunction {
   const f = new WasmFunction('scalePixels', 4);
   const [x, scale, y, pixels] = [f.param(0), f.param(1), f.param(2), f.param(3)];
-  const [p, v, xAt, yAt, sAt] = new Array(5).fill(0).map(() => f.local('i32'));
+  const [p, v, xAt, yAt, sAt] = f.locals('i32', 5);
   const splat = f.local('v128');
   f.get(x).set(xAt).get(y).set(yAt).get(scale).set(sAt);
   f.repeat(p, pixels, () => {

@@ -43,7 +43,7 @@ function pushInside(f: WasmFunction, local: Local, add: number, limit: number): 
 function emitTransposedPatches(g: ConvGeometry): WasmFunction {
   const f = new WasmFunction('patchesT', 3);
   const [x, out, images] = [f.param(0), f.param(1), f.param(2)];
-  const [n, p, q, row, dst, src, imageRow] = new Array(7).fill(0).map(() => f.local('i32'));
+  const [n, p, q, row, dst, src, imageRow] = f.locals('i32', 7);
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = g;
   f.get(out).set(dst);
   for (let i = 0; i < g.filterHeight; i++) {
@@ -78,7 +78,7 @@ function emitTransposedPatches(g: ConvGeometry): WasmFunction {
 function emitPatchGradients(g: ConvGeometry): WasmFunction {
   const f = new WasmFunction('patchGrads', 3);
   const [patches, dx, images] = [f.param(0), f.param(1), f.param(2)];
-  const [n, p, q, top, left, base, src, at] = new Array(8).fill(0).map(() => f.local('i32'));
+  const [n, p, q, top, left, base, src, at] = f.locals('i32', 8);
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = g;
   const { filterHeight: kh, filterWidth: kw } = g;
   f.get(patches).set(src);

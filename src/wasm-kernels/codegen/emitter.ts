@@ -96,6 +96,11 @@ export class WasmFunction {
     return new Local(this.paramCount + this.localTypes.length - 1);
   }
 
+  /** `count` new locals of one type. */
+  locals(type: ValueType, count: number): Local[] {
+    return Array.from({ length: count }, () => this.local(type));
+  }
+
   private op(...bytes: number[]): this {
     for (const b of bytes) this.code.push(b);
     return this;
