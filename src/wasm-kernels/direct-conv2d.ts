@@ -7,7 +7,7 @@
 // output-channel block (its packed filter slice stays in L1), row, pixels.
 import { WasmFunction, type Local } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
-import type { ConvGeometry } from './conv-geometry.js';
+import { explicitPad, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
 /** A valid convolution over an already padded input (inHeight/inWidth: the padded size). */
@@ -143,7 +143,7 @@ export function convolve(
   const [batch, height, width, inChannels] = x.shape as [number, number, number, number];
   const [filterHeight, filterWidth, , outChannels] = filter.shape as [number, number, number, number];
   if (!directConvApplies(inChannels, outChannels)) {
-    const paddings = [[0, 0], [pad.top, pad.bottom], [pad.left, pad.right], [0, 0]];
+    const paddings = explicitPad(pad.top, pad.bottom, pad.left, pad.right);
     return s.run('Conv2D', { x, filter }, { strides, dilations: [1, 1], pad: paddings, dataFormat: 'NHWC' });
   }
   // The padded copy holds what the output pixels read: pads past that are dropped.
@@ -152,7 +152,7 @@ export function convolve(
   const padded =
     pad.top === 0 && bottom === 0 && pad.left === 0 && right === 0
       ? x
-      : s.run('PadV2', { x }, { paddings: [[0, 0], [pad.top, bottom], [pad.left, right], [0, 0]], constantValue: 0 });
+      : s.run('PadV2', { x }, { paddings: explicitPad(pad.top, bottom, pad.left, right), constantValue: 0 });
   return directConv2d(s, padded, filter, {
     batch,
     inHeight: height + pad.top + bottom,
