@@ -6,7 +6,7 @@
 // channels (one loop: unrolling it made V8's code several times slower). Loop order: image,
 // output-channel block (its packed filter slice stays in L1), row, pixels.
 import { WasmFunction, type Local } from './codegen/emitter.js';
-import { generatedKernels, heapAddress } from './codegen/heap-module.js';
+import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { explicitPad, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
@@ -36,9 +36,7 @@ export function directConv2d(s: KernelScope, xPadded: TensorInfo, filter: Tensor
   if (nv === undefined) throw new Error('directConv2d: output channels must be a multiple of 4');
   const packed = packFilter(s, filter, 4 * nv);
   const y = s.alloc([shape.batch, shape.outHeight, shape.outWidth, shape.outChannels]);
-  const { batch: _batch, ...specialised } = shape;
-  const key = `conv/${Object.values(specialised).join(',')}`;
-  const kernel = generatedKernels(s.backend, key, () => [emitDirectConv(shape, nv)]);
+  const kernel = generatedKernels(s.backend, shapeKey('conv', shape), () => [emitDirectConv(shape, nv)]);
   const at = (t: TensorInfo) => heapAddress(s.backend, t);
   kernel.conv!(at(xPadded), at(packed), at(y), shape.batch);
   return y;

@@ -5,7 +5,7 @@
 // Image by image (its x and dy stay in cache), tap by tap; a register block of MR input
 // channels x 4*NV output channels accumulates over the tap's valid pixels.
 import { WasmFunction } from './codegen/emitter.js';
-import { generatedKernels, heapAddress } from './codegen/heap-module.js';
+import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { validRange, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
@@ -37,11 +37,7 @@ export function directFilterGradient(s: KernelScope, x: TensorInfo, dy: TensorIn
   if (!block) throw new Error('directFilterGradient: output channels must be a multiple of 4');
   const out = s.alloc([...filterShape]);
   s.view(out).fill(0);
-  const key = `filterGrad/${[
-    g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels,
-    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-  ].join(',')}`;
-  const kernel = generatedKernels(s.backend, key, () => [emitFilterGradient(g, block)]);
+  const kernel = generatedKernels(s.backend, shapeKey('filterGrad', g), () => [emitFilterGradient(g, block)]);
   kernel.filterGrad!(heapAddress(s.backend, x), heapAddress(s.backend, dy), heapAddress(s.backend, out), g.batch);
   return out;
 }

@@ -6,7 +6,7 @@
 // horizontal sum at the end. Replaces a matrix product whose 9 output columns XNNPACK pads
 // to 16, plus the scatter of patch gradients.
 import { WasmFunction } from './codegen/emitter.js';
-import { generatedKernels, heapAddress } from './codegen/heap-module.js';
+import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
@@ -21,11 +21,7 @@ export function directInputGradientApplies(g: ConvGeometry): boolean {
 
 export function directInputGradient(s: KernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
   const out = s.alloc([g.batch, g.inHeight, g.inWidth, g.inChannels]);
-  const key = `inputGrad/${[
-    g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels,
-    g.filterHeight, g.filterWidth, g.padTop, g.padLeft,
-  ].join(',')}`;
-  const kernel = generatedKernels(s.backend, key, () => [emitInputGradient(g)]);
+  const kernel = generatedKernels(s.backend, shapeKey('inputGrad', g), () => [emitInputGradient(g)]);
   kernel.inputGrad!(heapAddress(s.backend, dy), heapAddress(s.backend, filter), heapAddress(s.backend, out), g.batch);
   return out;
 }

@@ -4,23 +4,16 @@
 // patch matrix is output pixel (n, p, q); column (i, j, c) is x[n, p*sh - padTop + i,
 // q*sw - padLeft + j, c], zero outside the image.
 import { WasmFunction, type Local } from './codegen/emitter.js';
-import { generatedKernels, heapAddress } from './codegen/heap-module.js';
+import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { validRange, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
-
-function geometryKey(g: ConvGeometry): string {
-  return [
-    g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
-    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-  ].join(',');
-}
 
 /** [1, kh*kw*C, N*OH*OW]: the transposed patch matrix of x. */
 export function transposedPatchMatrix(s: KernelScope, x: TensorInfo, g: ConvGeometry): TensorInfo {
   const m = g.batch * g.outHeight * g.outWidth;
   const out = s.alloc([1, g.filterHeight * g.filterWidth * g.inChannels, m]);
   s.view(out).fill(0); // positions outside the image stay zero
-  const kernel = generatedKernels(s.backend, `patchesT/${geometryKey(g)}`, () => [emitTransposedPatches(g)]);
+  const kernel = generatedKernels(s.backend, shapeKey('patchesT', g), () => [emitTransposedPatches(g)]);
   kernel.patchesT!(heapAddress(s.backend, x), heapAddress(s.backend, out), g.batch);
   return out;
 }
@@ -29,7 +22,7 @@ export function transposedPatchMatrix(s: KernelScope, x: TensorInfo, g: ConvGeom
 export function addPatchGradients(s: KernelScope, patches: TensorInfo, g: ConvGeometry): TensorInfo {
   const out = s.alloc([g.batch, g.inHeight, g.inWidth, g.inChannels]);
   s.view(out).fill(0);
-  const kernel = generatedKernels(s.backend, `patchGrads/${geometryKey(g)}`, () => [emitPatchGradients(g)]);
+  const kernel = generatedKernels(s.backend, shapeKey('patchGrads', g), () => [emitPatchGradients(g)]);
   kernel.patchGrads!(heapAddress(s.backend, patches), heapAddress(s.backend, out), g.batch);
   return out;
 }

@@ -31,6 +31,17 @@ export function heapAddress(backend: unknown, t: TensorInfo): number {
   return entry.memoryOffset;
 }
 
+/**
+ * The module key of kernel `name` specialised on `shape`: every field but the batch size,
+ * which generated kernels take as an argument (so one module serves a short last batch).
+ */
+export function shapeKey(name: string, shape: object): string {
+  const fields = Object.entries(shape)
+    .filter(([field]) => field !== 'batch')
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return `${name}/${fields.map(([field, value]) => `${field}=${String(value)}`).join(',')}`;
+}
+
 /** The module for `key`, built by `build` and compiled on first use. */
 export function generatedKernels(backend: unknown, key: string, build: () => WasmFunction[]): GeneratedExports {
   const memory = heapMemory(backend);
