@@ -11,6 +11,7 @@ import {
   OptionError,
   resolveOptions,
 } from './options.js';
+import { withRecomputedGradient } from './recompute.js';
 
 /** Added under every square root, as in the authors' code: keeps norms and gradients finite. */
 export const NORM_EPSILON = 1e-4;
@@ -207,5 +208,12 @@ export function decoupledConv2d(
   const o = resolveOptions(options);
   checkConvShapes(x.shape, w.shape, o.padding);
   if (o.magnitude === 'standard') return tf.conv2d(x, w, o.strides, o.padding);
-  return tf.tidy(() => combineParts(decoupledParts(x, w, o), o, radius ?? o.radius));
+  const rho = radius ?? o.radius;
+  if (typeof rho === 'number') {
+    return withRecomputedGradient((xi, wi) => combineParts(decoupledParts(xi as Tensor4D, wi as Tensor4D, o), o, rho), [x, w]);
+  }
+  return withRecomputedGradient(
+    (xi, wi, r) => combineParts(decoupledParts(xi as Tensor4D, wi as Tensor4D, o), o, r!),
+    [x, w, rho],
+  );
 }
