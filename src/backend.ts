@@ -2,7 +2,7 @@
 // dependency whose install downloads a binary from outside the npm registry, so it is often
 // absent: `auto` tries the fastest backend that loads and falls back to WebAssembly.
 import { tf } from './tf.js';
-import { installWasmKernels } from './wasm-kernels/index.js';
+import { installWasmKernels, KernelsSettingError } from './wasm-kernels/index.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -17,6 +17,8 @@ export interface BackendInfo {
   description: string;
   /** Whether the project's fast WebAssembly kernels were registered. */
   fastKernels: boolean;
+  /** Why they were not, on wasm (turned off, or their self-test failed). */
+  kernelNote?: string;
 }
 
 /** What each backend needs installed, for error messages. */
@@ -58,7 +60,16 @@ export function onBackendStart(hook: (info: BackendInfo) => Promise<boolean> | b
 }
 
 // The wasm backend lacks a filter-gradient kernel and runs other gradients slowly.
-onBackendStart((info) => installWasmKernels(info.engineName));
+onBackendStart((info) => {
+  let status;
+  try {
+    status = installWasmKernels(info.engineName);
+  } catch (err) {
+    throw err instanceof KernelsSettingError ? new BackendError(err.message) : err;
+  }
+  if (status && !status.installed) info.kernelNote = status.reason;
+  return status?.installed ?? false;
+});
 
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -100,13 +111,9 @@ export async function initBackend(request: string = 'auto'): Promise<BackendInfo
   const candidates = request === 'auto' ? AUTO_ORDER : [request];
   const failures: string[] = [];
   for (const name of candidates) {
+    let engineName: string;
     try {
-      const engineName = await tryStart(name);
-      const info: BackendInfo = { name, engineName, description: '', fastKernels: false };
-      for (const hook of startHooks) info.fastKernels = (await hook(info)) || info.fastKernels;
-      info.description = describe(info);
-      current = info;
-      return info;
+      engineName = await tryStart(name);
     } catch (err) {
       failures.push(`${name}: ${firstLine(err)}`);
       if (request !== 'auto') {
@@ -115,7 +122,14 @@ export async function initBackend(request: string = 'auto'): Promise<BackendInfo
             `Or use --backend auto to fall back to the fastest backend that loads.`,
         );
       }
+      continue;
     }
+    // Outside the try: a hook's error (a bad DCNET_WASM_KERNELS) is not a backend that fails to load.
+    const info: BackendInfo = { name, engineName, description: '', fastKernels: false };
+    for (const hook of startHooks) info.fastKernels = (await hook(info)) || info.fastKernels;
+    info.description = describe(info);
+    current = info;
+    return info;
   }
   throw new BackendError(`No TF.js backend could start:\n  ${failures.join('\n  ')}`);
 }
@@ -128,7 +142,9 @@ function describe(info: BackendInfo): string {
       return 'tensorflow (libtensorflow, CPU)';
     case 'wasm': {
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
-      const kernels = info.fastKernels ? 'fast training kernels' : 'built-in kernels only';
+      const kernels = info.fastKernels
+        ? 'fast training kernels'
+        : `built-in kernels only${info.kernelNote ? `: ${info.kernelNote}` : ''}`;
       return `wasm (TF.js WebAssembly, XNNPACK, ${simd}, ${kernels})`;
     }
     case 'cpu':

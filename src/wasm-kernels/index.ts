@@ -12,7 +12,8 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { multiplyConfig } from './multiply.js';
-import { captureBuiltIns } from './wasm-backend.js';
+import { kernelSelfTest } from './self-test.js';
+import { captureBuiltIns, guardAllocations } from './wasm-backend.js';
 
 /** Every kernel this module registers for the wasm backend. */
 export const WASM_KERNELS: readonly tf.KernelConfig[] = [
@@ -29,17 +30,43 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
 /** Built-in wasm kernels our composites call. */
 const BUILT_INS_USED = ['Conv2D', 'PadV2', 'Transpose', 'BatchMatMul', 'Multiply', 'Identity', 'Cast'] as const;
 
-let installed = false;
+/** Whether the kernels are installed, or why the backend's own kernels are kept. */
+export type WasmKernelStatus = { installed: true } | { installed: false; reason: string };
 
-/** Registers the kernels (once) if the engine runs on wasm; says whether they are active. */
-export function installWasmKernels(engineName: string): boolean {
-  if (engineName !== 'wasm') return false;
-  if (installed) return true;
+/** The environment variable that turns the kernels off (`off`) or on (`on`, the default). */
+export const KERNELS_ENV = 'DCNET_WASM_KERNELS';
+
+let status: WasmKernelStatus | undefined;
+
+/** A DCNET_WASM_KERNELS value that is neither on nor off. */
+export class KernelsSettingError extends Error {
+  override name = 'KernelsSettingError';
+}
+
+/** Reads DCNET_WASM_KERNELS: true unless it says `off`; any other value is a mistake. */
+function kernelsWanted(): boolean {
+  const value = process.env[KERNELS_ENV];
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new KernelsSettingError(`Invalid ${KERNELS_ENV}='${value}'. Valid values: on, off (off keeps the wasm backend's own kernels).`);
+}
+
+/**
+ * Registers the kernels (once) if the engine runs on wasm, after a self-test of the backend
+ * internals they use; otherwise the backend keeps its own kernels and the status says why.
+ */
+export function installWasmKernels(engineName: string): WasmKernelStatus | undefined {
+  if (engineName !== 'wasm') return undefined;
+  if (status) return status;
+  if (!kernelsWanted()) return (status = { installed: false, reason: `turned off by ${KERNELS_ENV}=off` });
+  const backend = tf.findBackend('wasm');
   captureBuiltIns(BUILT_INS_USED);
+  const failure = kernelSelfTest(backend, BUILT_INS_USED);
+  if (failure) return (status = { installed: false, reason: `self-test failed: ${failure}` });
+  guardAllocations(backend);
   for (const config of WASM_KERNELS) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  installed = true;
-  return true;
+  return (status = { installed: true });
 }

@@ -2,6 +2,7 @@
 // backend's own kernels (XNNPACK convolution, transpose, ...) on TensorInfos and frees every
 // intermediate, so a composite kernel leaks nothing.
 import { tf } from '../tf.js';
+import { heapAddress, heapMemory } from './codegen/heap-module.js';
 
 export type TensorInfo = tf.TensorInfo;
 
@@ -15,7 +16,6 @@ export interface KernelArgs<Inputs, Attrs = object> {
 /** The wasm backend's methods used here (BackendWasm in @tensorflow/tfjs-backend-wasm). */
 export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
@@ -41,11 +41,13 @@ export class KernelScope {
   }
 
   /**
-   * Float32 view of a tensor's heap memory. Take views only after the last allocation of a
-   * step: growing the heap detaches earlier views.
+   * Float32 view of a tensor's heap memory, on the memory generated modules import (never a
+   * cached heap array). Take views only after the last allocation of a step: growing the
+   * heap detaches earlier views.
    */
   view(t: TensorInfo): Float32Array {
-    return this.backend.typedArrayFromHeap(t);
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    return new Float32Array(heapMemory(this.backend).buffer, heapAddress(this.backend, t), size);
   }
 
   /** The same data seen with another shape (no copy; freed with the original). */
@@ -103,4 +105,33 @@ export function requireChannelsLast(kernel: string, dataFormat: string | undefin
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(`${kernel} on wasm supports only NHWC (channels last), got ${dataFormat}.`);
   }
+}
+
+/** A failed allocation of the backend's heap, which is limited to 4 GiB. */
+export class WasmHeapExhausted extends Error {
+  override name = 'WasmHeapExhausted';
+}
+
+/**
+ * Makes the backend's allocator throw when it fails. Unchecked, a failed malloc returns
+ * address 0 and the backend writes the new tensor over the start of its own heap, which
+ * surfaced as "memory access out of bounds" or "Aborted()" somewhere later.
+ */
+export function guardAllocations(backend: unknown): void {
+  const wasm = (backend as { wasm: { _malloc: (bytes: number) => number; __guarded?: boolean } }).wasm;
+  if (wasm.__guarded) return;
+  // Emscripten's first _malloc call swaps in the raw export: the self-test has made it.
+  const malloc = wasm._malloc.bind(wasm);
+  wasm._malloc = (bytes: number) => {
+    const at = malloc(bytes);
+    if (at === 0 && bytes > 0) {
+      const heap = (heapMemory(backend).buffer.byteLength / 2 ** 30).toFixed(2);
+      throw new WasmHeapExhausted(
+        `The wasm backend's heap (${heap} GiB of at most 4 GiB) cannot hold another ${(bytes / 2 ** 20).toFixed(1)} MiB: ` +
+          'use a smaller --batch, or the tensorflow backend.',
+      );
+    }
+    return at;
+  };
+  wasm.__guarded = true;
 }

@@ -16,7 +16,8 @@ export type GeneratedExports = Record<string, (...args: number[]) => void>;
 
 const modules = new WeakMap<WebAssembly.Memory, Map<string, GeneratedExports>>();
 
-function heapMemory(backend: unknown): WebAssembly.Memory {
+/** The wasm backend's memory, which generated modules import. */
+export function heapMemory(backend: unknown): WebAssembly.Memory {
   const memory = (backend as HeapBackend).wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new Error('The wasm backend does not expose its memory; generated kernels cannot run.');
