@@ -2,6 +2,8 @@
 // WasmFunctions imports the backend's WebAssembly.Memory and receives tensors as byte
 // addresses. Modules are compiled once per key (a kernel and the shapes it was specialised
 // for) and kept for the life of the backend's memory.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeModule, type WasmFunction } from './emitter.js';
 import type { TensorInfo } from '../wasm-backend.js';
 
@@ -50,7 +52,9 @@ export function generatedKernels(backend: unknown, key: string, build: () => Was
   if (!byKey) modules.set(memory, (byKey = new Map()));
   let exports = byKey.get(key);
   if (!exports) {
-    const module = new WebAssembly.Module(encodeModule(build()));
+    const bytes = encodeModule(build());
+    dumpModule(key, bytes);
+    const module = new WebAssembly.Module(bytes);
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports as GeneratedExports;
     byKey.set(key, exports);
   }
@@ -65,4 +69,12 @@ export function canGenerate(backend: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** With DCNET_WASM_DUMP=<dir>, every module compiled is also written there (for wasm2wat). */
+function dumpModule(key: string, bytes: Uint8Array): void {
+  const dir = process.env.DCNET_WASM_DUMP;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${key.replace(/[^\w.=,-]+/g, '_')}.wasm`), bytes);
 }
