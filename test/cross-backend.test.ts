@@ -139,11 +139,7 @@ describe('small-cnn: every angular with a bounded and an unbounded magnitude, le
   }
 });
 
-describe('the deep architectures agree on cpu and wasm', () => {
-  it('resnet32 (8x8 inputs), ball-linear with learnable radius', async () => {
-    expectAgreement(await compareModel('resnet32', 'ball-linear', true, 8, 2, { fgsm: {} }));
-  });
-  it('cnn9 (28x28 inputs, the smallest it takes), tanh-sigmoid', async () => {
-    expectAgreement(await compareModel('cnn9', 'tanh-sigmoid', false, 28, 2, { fgsm: {} }));
-  });
-});
+// cnn9 and resnet32 are not here: even at their smallest inputs the cpu backend's loop
+// kernels need minutes for one of them (resnet32 at 4x4, two points: 400 s on the loaded CI
+// machine). Their kernels are checked at cnn9's real shapes (test/wasm-install.test.ts), the
+// models by scripts/cross-backend.mjs.
