@@ -1,7 +1,7 @@
 // Entry of `npm run perf` (see program.ts); user mistakes print one line, exit code 2.
+import { CommanderError } from 'commander';
+import { UserError } from '../errors.js';
 import { buildPerfProgram, runPerf, type PerfOptions } from './program.js';
-
-const USER_ERRORS = new Set(['UsageError', 'OptionError', 'BackendError']);
 
 async function main(): Promise<void> {
   const program = buildPerfProgram().exitOverride();
@@ -9,13 +9,13 @@ async function main(): Promise<void> {
     program.parse(process.argv);
     await runPerf(program.opts<PerfOptions>());
   } catch (err) {
-    if (err instanceof Error && USER_ERRORS.has(err.name)) {
+    if (err instanceof UserError) {
       process.stderr.write(`perf: ${err.message}\n`);
       process.exitCode = 2;
       return;
     }
-    if (err instanceof Error && err.name === 'CommanderError') {
-      process.exitCode = (err as { exitCode?: number }).exitCode ?? 2;
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
       return;
     }
     throw err;

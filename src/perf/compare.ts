@@ -2,14 +2,11 @@
 // (ours / anchor), e.g. TF.js wasm against the PyTorch anchor measured in the same run, and
 // each decoupled operator's time relative to the standard convolution's.
 import { readFileSync } from 'node:fs';
+import { UsageError, UserError } from '../errors.js';
 
 interface Report {
   backend: string;
   results: Array<{ network: string; operator: string; step: string; batch: number; imagesPerSecond: number }>;
-}
-
-class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 function readReport(path: string): Report {
@@ -59,7 +56,7 @@ function main(argv: string[]): void {
 try {
   main(process.argv.slice(2));
 } catch (err) {
-  if (err instanceof UsageError) {
+  if (err instanceof UserError) {
     process.stderr.write(`perf:compare: ${err.message}\n`);
     process.exitCode = 2;
   } else {

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { UserError } from '../errors.js';
 import { DEFAULT_OPERATORS } from './program.js';
 import { median } from './measure.js';
 import { STEP_KINDS } from './steps.js';
@@ -164,7 +165,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     main();
   } catch (err) {
-    process.stderr.write(`perf:side-by-side: ${(err as Error).message}\n`);
+    if (!(err instanceof UserError)) throw err;
+    process.stderr.write(`perf:side-by-side: ${err.message}\n`);
     process.exitCode = 2;
   }
 }

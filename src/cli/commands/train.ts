@@ -6,6 +6,7 @@ import {
   parseZooId,
   resolveRecipe,
   trainModel,
+  TrainingAborted,
   TRAININGS,
   DEFAULT_EPOCHS,
   type RecipeOverrides,
@@ -152,7 +153,7 @@ export function registerTrain(program: Command): void {
         );
       } catch (err) {
         bar.finish();
-        if ((err as Error).name === 'AbortError') {
+        if (err instanceof TrainingAborted) {
           throw new UsageError(`interrupted. The last finished epoch is checkpointed: continue with --resume.`);
         }
         throw err;
