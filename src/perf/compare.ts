@@ -2,7 +2,8 @@
 // (ours / anchor), e.g. TF.js wasm against the PyTorch anchor measured in the same run, and
 // each decoupled operator's time relative to the standard convolution's.
 import { readFileSync } from 'node:fs';
-import { UsageError, UserError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { runEntry } from '../cli/entry.js';
 
 interface Report {
   backend: string;
@@ -53,13 +54,4 @@ function main(argv: string[]): void {
   process.stdout.write(compareReports(readReport(argv[0]!), readReport(argv[1]!)));
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UserError) {
-    process.stderr.write(`perf:compare: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
-}
+await runEntry('perf:compare', () => main(process.argv.slice(2)));
