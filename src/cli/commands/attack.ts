@@ -9,7 +9,8 @@ import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/in
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadDataset } from '../../data/index.js';
 import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
-import { evaluate, type AttackRequest, type EvaluationResult } from '../../eval/index.js';
+import { evaluate, type AttackRequest, type EvaluationResult, type Progress } from '../../eval/index.js';
+import { ProgressBar, type ProgressLine } from '../../progress.js';
 import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
 import { formatEvaluation } from '../format-evaluation.js';
 import { parseEpsilonList, parseInteger, parseNumber, parsePositiveInteger } from '../options.js';
@@ -107,6 +108,21 @@ function modelShape(model: tf.LayersModel): [number, number, number] | undefined
   return s && s.length === 4 ? [s[1]!, s[2]!, s[3]!] : undefined;
 }
 
+function progressLine(p: Progress, startedMs: number): ProgressLine {
+  const computed = p.pointsDone - p.resumedPoints;
+  const perPoint = computed > 0 ? (Date.now() - startedMs) / 1000 / computed : NaN;
+  return {
+    label: 'points',
+    done: p.pointsDone,
+    total: p.pointsTotal,
+    fields: [
+      ...(p.resumedPoints ? [`${p.resumedPoints} from the checkpoint`] : []),
+      ...(p.label ? [`done: ${p.label} at eps ${p.epsilon!.toFixed(4)}`] : []),
+    ],
+    etaSeconds: perPoint * (p.pointsTotal - p.pointsDone),
+  };
+}
+
 export function registerAttack(program: Command): void {
   program
     .command('attack')
@@ -148,7 +164,8 @@ export function registerAttack(program: Command): void {
           throw new UsageError(`Model ${m.name} takes ${shape.join('x')} inputs but ${data.name} images are ${data.shape.join('x')}.`);
         }
       }
-      const progress = process.stderr.isTTY && !opts.json;
+      const bar = opts.json ? undefined : new ProgressBar();
+      const started = Date.now();
       const result: EvaluationResult = await evaluate({
         model: target.model,
         name: target.name,
@@ -163,15 +180,9 @@ export function registerAttack(program: Command): void {
         checks: opts.checks,
         allowProbabilities: opts.allowProbabilities,
         checkpoint: opts.checkpoint,
-        onProgress: progress
-          ? (p) =>
-              process.stderr.write(
-                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
-                  (p.label ? `, done: ${p.label} at eps ${p.epsilon!.toFixed(4)}` : ''),
-              )
-          : undefined,
+        onProgress: bar && ((p) => bar.update(progressLine(p, started))),
       });
-      if (progress) process.stderr.write('\r\x1b[K');
+      bar?.finish();
       const json = JSON.stringify({ dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...result }, null, 2);
       if (opts.out) writeFileAtomic(opts.out, json + '\n');
       process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');
