@@ -1,11 +1,13 @@
 // The library as documented: the packed package, installed in a fresh project, exports every
 // entry point the README and docs/ import from, with every name they import; the attack
 // contract kit lives at /testing only; deep imports are closed; and the bring-your-own-model
-// example of docs/ runs as written, its saved model attacked by the installed `dcnet`.
-import { readdirSync, readFileSync } from 'node:fs';
+// examples of docs/ run as written: a layers model saved by a script and attacked by the
+// installed `dcnet`, and a graph model attacked through the library.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packedProject, REPO_ROOT, type PackedProject } from './helpers/packed-project.js';
+import { seededUniform } from './helpers/reference.js';
 
 const ENTRY_POINTS = ['dcnet-robustness', 'dcnet-robustness/data', 'dcnet-robustness/zoo', 'dcnet-robustness/attacks', 'dcnet-robustness/eval', 'dcnet-robustness/reports', 'dcnet-robustness/testing'];
 
@@ -22,6 +24,37 @@ function documentedImports(): Map<string, Set<string>> {
     }
   }
   return found;
+}
+
+/**
+ * A graph model as tensorflowjs_converter writes one (GraphDef JSON + weights): 28x28x1 images
+ * -> reshape -> matmul -> bias add -> 10 logits.
+ */
+function writeGraphModel(dir: string): void {
+  const f32 = { type: 'DT_FLOAT' };
+  const dims = (d: number[]) => ({ dim: d.map((size) => ({ size: String(size) })) });
+  const constant = (name: string, dtype: string, shape: number[]) => ({ name, op: 'Const', attr: { dtype: { type: dtype }, value: { tensor: { dtype, tensorShape: dims(shape) } } } });
+  const modelTopology = {
+    node: [
+      { name: 'images', op: 'Placeholder', attr: { dtype: f32, shape: { shape: dims([-1, 28, 28, 1]) } } },
+      constant('flat_shape', 'DT_INT32', [2]),
+      constant('dense/kernel', 'DT_FLOAT', [784, 10]),
+      constant('dense/bias', 'DT_FLOAT', [10]),
+      { name: 'flat', op: 'Reshape', input: ['images', 'flat_shape'], attr: { T: f32, Tshape: { type: 'DT_INT32' } } },
+      { name: 'dense/MatMul', op: 'MatMul', input: ['flat', 'dense/kernel'], attr: { T: f32, transpose_a: { b: false }, transpose_b: { b: false } } },
+      { name: 'logits', op: 'BiasAdd', input: ['dense/MatMul', 'dense/bias'], attr: { T: f32 } },
+    ],
+    versions: { producer: 1395 },
+  };
+  const weights = [
+    { name: 'flat_shape', shape: [2], dtype: 'int32' },
+    { name: 'dense/kernel', shape: [784, 10], dtype: 'float32' },
+    { name: 'dense/bias', shape: [10], dtype: 'float32' },
+  ];
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', generatedBy: '2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0', modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights }] }));
+  const data = [new Int32Array([-1, 784]), seededUniform(7840, 5, -0.1, 0.1), new Float32Array(10)];
+  writeFileSync(join(dir, 'group1-shard1of1.bin'), Buffer.concat(data.map((a) => Buffer.from(a.buffer))));
 }
 
 let project: PackedProject;
@@ -89,5 +122,18 @@ console.log(JSON.stringify(Array.from(model.predict(x).dataSync()).every((v, i) 
     expect(fgsm.results.map((e) => e.epsilon)).toEqual([0, 0.1]);
     expect(fgsm.results[0]!.robust.accuracy).toBe(json.clean.accuracy);
     expect(fgsm.results[1]!.robust.accuracy).toBeLessThanOrEqual(json.clean.accuracy);
+  });
+
+  it('runs docs/examples/attack-graph-model.mjs as written on a graph model', () => {
+    writeGraphModel(join(project.dir, 'my-graph-model'));
+    const example = readFileSync(join(REPO_ROOT, 'docs', 'examples', 'attack-graph-model.mjs'), 'utf8');
+    const r = project.runScript('attack-graph.mjs', example, ['my-graph-model', 'fashion-mnist-embedded']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { clean: number; robust: Array<[number, number]> };
+    expect(out.robust.map(([eps]) => eps)).toEqual([0, 0.05, 0.1]);
+    expect(out.robust[0]![1]).toBe(out.clean);
+    // PGD differentiates through the graph: random weights, yet larger balls fool more points.
+    expect(out.robust[2]![1]).toBeLessThanOrEqual(out.robust[1]![1]);
+    expect(out.robust[2]![1]).toBeLessThan(out.clean);
   });
 });
