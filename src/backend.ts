@@ -1,6 +1,7 @@
 // Chooses and starts the TF.js backend. libtensorflow (tfjs-node[-gpu]) is an optional
 // dependency whose install downloads a binary from outside the npm registry, so it is often
 // absent: `auto` tries the fastest backend that loads and falls back to WebAssembly.
+import { UserError } from './errors.js';
 import { tf } from './tf.js';
 import { installWasmKernels, KernelsSettingError } from './wasm-kernels/index.js';
 
@@ -71,7 +72,7 @@ onBackendStart((info) => {
   return status?.installed ?? false;
 });
 
-export class BackendError extends Error {
+export class BackendError extends UserError {
   override name = 'BackendError';
 }
 
