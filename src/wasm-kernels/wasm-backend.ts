@@ -2,6 +2,7 @@
 // backend's own kernels (XNNPACK convolution, transpose, ...) on TensorInfos and frees every
 // intermediate, so a composite kernel leaks nothing.
 import { tf } from '../tf.js';
+import { UserError } from '../errors.js';
 import { heapAddress, heapMemory } from './codegen/heap-module.js';
 
 export type TensorInfo = tf.TensorInfo;
@@ -108,7 +109,7 @@ export function requireChannelsLast(kernel: string, dataFormat: string | undefin
 }
 
 /** A failed allocation of the backend's heap, which is limited to 4 GiB. */
-export class WasmHeapExhausted extends Error {
+export class WasmHeapExhausted extends UserError {
   override name = 'WasmHeapExhausted';
 }
 
