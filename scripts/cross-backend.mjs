@@ -5,7 +5,7 @@
 // prints the largest relative differences and the robust accuracies on both backends.
 // Usage (after `npm run build`):
 //   node scripts/cross-backend.mjs [--points 200] [--eps 0.1] [--epochs 1] [--train-limit 2048]
-//     [--work <dir>] [id ...]
+//     [--attacks fgsm,bim] [--work <dir>] [id ...]
 // Default ids: the small-cnn SegConv-sigmoid and TanhConv-linear models of issue 10.
 // Exits 1 when a model disagrees (differences beyond float32 tolerance, or attack outcomes
 // that differ other than float near-ties: |margin| <= 1e-4 on either backend).
@@ -26,6 +26,7 @@ const program = new Command('cross-backend')
   .option('--eps <x>', 'Linf epsilon of FGSM and BIM', parseNumber('--eps'), 0.1)
   .option('--epochs <n>', 'epochs when a model must be trained', parseInteger('--epochs'), 1)
   .option('--train-limit <n>', 'training images when a model must be trained', parseInteger('--train-limit'), 2048)
+  .option('--attacks <names>', 'comma-separated attacks (BIM: 10 steps, slow on the cpu backend)', 'fgsm,bim')
   .option('--work <dir>', 'folder of the trained models (reused when present)', join(root, '.cross-backend'))
   .argument('[ids...]', 'zoo model ids')
   .parse();
@@ -46,7 +47,7 @@ for (const id of ids) {
   }
   const { model } = await loadZooModel(dir);
   const test = loadDataset(parseZooId(id).dataset, { split: 'test', limit: o.points });
-  const attacks = { fgsm: {}, bim: {} };
+  const attacks = Object.fromEntries(o.attacks.split(',').map((name) => [name, {}]));
   const probe = () => probeModel(model, test.images, [test.count, ...test.shape], test.labels, { attacks, epsilon: o.eps });
   const cpu = await onBackend('cpu', probe);
   const wasm = await onBackend('wasm', probe);
