@@ -7,7 +7,7 @@ import type { Cell } from './cells.js';
 import type { WorkerSetup } from './runner.js';
 import type { WorkerMessage } from './worker-pool.js';
 
-const USER_ERRORS = new Set(['UsageError', 'OptionError', 'DataError', 'ZooError', 'AttackError', 'ProfileError', 'BackendError']);
+const USER_ERRORS = new Set(['UsageError', 'OptionError', 'DataError', 'ZooError', 'AttackError', 'ProfileError', 'BackendError', 'FileError']);
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;

@@ -1,6 +1,7 @@
 // The `dcnet` command line. Each command lives in its own module under commands/.
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { PartialFailure } from './runtime.js';
 import { registerInfo } from './commands/info.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
 }
 
 /** Errors a user can fix are printed as one line; anything else keeps its stack. */
-const USER_ERRORS = new Set(['UsageError', 'OptionError', 'BackendError', 'DataError', 'ZooError', 'AttackError', 'ProfileError']);
+const USER_ERRORS = new Set(['UsageError', 'OptionError', 'BackendError', 'DataError', 'ZooError', 'AttackError', 'ProfileError', 'FileError']);
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   try {
@@ -33,6 +34,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof PartialFailure) {
+      process.stderr.write(`dcnet: ${err.message}\n`);
+      return err.code;
+    }
     if (err instanceof Error && USER_ERRORS.has(err.name)) {
       process.stderr.write(`dcnet: ${err.message}\n`);
       return 2;

@@ -1,0 +1,10 @@
+// A file the user pointed at cannot be used as asked (an output path that is a folder, a
+// folder locked by another run, a model file reaching outside its folder): one clear line.
+export class FileError extends Error {
+  override name = 'FileError';
+}
+
+/** A model folder's files are missing, malformed or unsafe to load. */
+export class ModelFileError extends Error {
+  override name = 'ZooError';
+}

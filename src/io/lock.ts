@@ -1,0 +1,99 @@
+// A lock file for a folder that one process writes at a time (a bench run folder, a model
+// folder): created exclusively, naming its holder (PID, host, command), released on exit. A
+// lock whose holder is gone (same host, process not alive) is stale and taken over.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { FileError } from './errors.js';
+
+interface Holder {
+  pid: number;
+  host: string;
+  command: string;
+  since: string;
+}
+
+export interface Lock {
+  path: string;
+  release(): void;
+}
+
+function readHolder(path: string): Holder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
+    return typeof h.pid === 'number' && typeof h.host === 'string' ? (h as Holder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process of this host with this PID exists (EPERM: it does, but is not ours). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A lock file without a holder this old was left by a writer killed between create and write. */
+const UNREADABLE_STALE_MS = 60_000;
+
+/** Whether a lock file's holder is known to be gone. */
+function isStale(path: string, holder: Holder | undefined): boolean {
+  if (!holder) {
+    try {
+      return Date.now() - statSync(path).mtimeMs > UNREADABLE_STALE_MS;
+    } catch {
+      return true;
+    }
+  }
+  return holder.host === hostname() && !alive(holder.pid);
+}
+
+/**
+ * Takes `dir/name`, or refuses with one line naming the holder. `what` says what the folder
+ * is ("run folder", "model folder").
+ */
+export function acquireLock(dir: string, name: string, what: string): Lock {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  const me: Holder = { pid: process.pid, host: hostname(), command: process.argv.slice(2).join(' '), since: new Date().toISOString() };
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = readHolder(path);
+      if (attempt === 0 && isStale(path, holder)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      const who = holder
+        ? `process ${holder.pid} on ${holder.host}${holder.command ? ` (${holder.command})` : ''} since ${holder.since}`
+        : 'an unknown process (the lock file is unreadable)';
+      throw new FileError(
+        `The ${what} ${dir} is in use by ${who}. Wait for it to finish, or, if it is no longer running, delete ${path}.`,
+      );
+    }
+    try {
+      writeSync(fd, JSON.stringify(me) + '\n');
+    } finally {
+      closeSync(fd);
+    }
+    break;
+  }
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    process.off('exit', release);
+    // Only our own lock: never remove one a later holder took over.
+    const holder = readHolder(path);
+    if (holder?.pid === me.pid && holder.host === me.host && holder.since === me.since) rmSync(path, { force: true });
+  };
+  process.on('exit', release);
+  return { path, release };
+}
