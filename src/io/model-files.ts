@@ -3,6 +3,7 @@
 // built: files stay inside the model folder and are regular files, sizes match the declared
 // shapes exactly, declared dimensions fit in memory, and no weight is NaN or infinite.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { tf } from '../tf.js';
 import { ModelFileError } from './errors.js';
@@ -198,4 +199,15 @@ export function readWeights(dir: string, json: ModelJson): { specs: tf.io.Weight
     offset += p.byteLength;
   }
   return { specs, data };
+}
+
+/**
+ * The identity of a saved model: sha256 over model.json and the weight files it reads, so a
+ * copy of a model in another folder, or a zoo id and its folder, are the same model.
+ */
+export function modelIdentity(dir: string): string {
+  const { json } = readModelJson(dir);
+  const hash = createHash('sha256').update(readFileSync(containedFile(dir, MODEL_JSON, `Model folder ${dir}`)));
+  for (const f of weightFiles(dir, json).flat()) hash.update(readFileSync(f));
+  return hash.digest('hex');
 }
