@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import { saveModel } from '../src/io/fs-handler.js';
 import { writeIdxDataset } from './helpers/datasets.js';
+import { executeCell } from '../src/bench/executors.js';
+import { planCells } from '../src/bench/cells.js';
+import { BUILTIN_PROFILES } from '../src/bench/profile.js';
+import { modelDir } from '../models/zoo/index.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'dcnet.js');
 const BACKEND = process.env.DCNET_TEST_BACKEND ?? 'wasm';
@@ -63,6 +67,23 @@ describe('dcnet bench', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`dcnet: The run folder .*locked-run is in use by process ${process.pid} on ${hostname()} \\(bench \\(another one\\)\\)`));
     expect(r.stderr).not.toMatch(/cells run/);
+  });
+
+  it('a train cell whose model another process is training waits for it instead of failing', async () => {
+    const profile = { ...structuredClone(BUILTIN_PROFILES.tiny!), train: { ...BUILTIN_PROFILES.tiny!.train, limit: 128 } };
+    const cell = planCells(profile).find((c) => c.kind === 'train')!;
+    const zoo = join(root, 'shared-zoo');
+    const dir = modelDir(cell.model.id, zoo);
+    mkdirSync(dir, { recursive: true });
+    holdLock(join(dir, '.train.lock'));
+    const seen: string[] = [];
+    const result = await executeCell(cell, { profile, zooDir: zoo, backend: BACKEND, shard: '0/1' }, (text) => {
+      seen.push(text);
+      // The other process finishes (here: gives the folder up) once we are seen waiting.
+      if (text.startsWith('waiting')) rmSync(join(dir, '.train.lock'), { force: true });
+    });
+    expect(seen[0]).toBe(`waiting: another process is training ${cell.model.id}`);
+    expect(result).toMatchObject({ id: cell.model.id, reused: false, epochs: 1 });
   });
 
   it('refuses --out into a folder that is not a run folder, and writes nothing there', () => {

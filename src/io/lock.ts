@@ -1,7 +1,8 @@
 // A lock file for a folder that one process writes at a time (a bench run folder, a model
 // folder): created exclusively, naming its holder (PID, host, command), released on exit. A
-// lock whose holder is gone (same host, process not alive) is stale and taken over.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+// lock whose holder is gone is stale and taken over: on this host, its process is not alive;
+// on another host (a shared file system), its holder stopped touching it (a heartbeat).
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FileError } from './errors.js';
@@ -39,17 +40,25 @@ function alive(pid: number): boolean {
 
 /** A lock file without a holder this old was left by a writer killed between create and write. */
 const UNREADABLE_STALE_MS = 60_000;
+/** Holders touch their lock this often; one untouched for STALE_MS has lost its holder. */
+const HEARTBEAT_MS = 60_000;
+const STALE_MS = 15 * 60_000;
+
+/** Another process holds the lock. */
+export class LockBusy extends FileError {
+  override name = 'FileError';
+}
 
 /** Whether a lock file's holder is known to be gone. */
 function isStale(path: string, holder: Holder | undefined): boolean {
-  if (!holder) {
-    try {
-      return Date.now() - statSync(path).mtimeMs > UNREADABLE_STALE_MS;
-    } catch {
-      return true;
-    }
+  let age: number;
+  try {
+    age = Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return true;
   }
-  return holder.host === hostname() && !alive(holder.pid);
+  if (!holder) return age > UNREADABLE_STALE_MS;
+  return holder.host === hostname() ? !alive(holder.pid) : age > STALE_MS;
 }
 
 /**
@@ -74,8 +83,9 @@ export function acquireLock(dir: string, name: string, what: string): Lock {
       const who = holder
         ? `process ${holder.pid} on ${holder.host}${holder.command ? ` (${holder.command})` : ''} since ${holder.since}`
         : 'an unknown process (the lock file is unreadable)';
-      throw new FileError(
-        `The ${what} ${dir} is in use by ${who}. Wait for it to finish, or, if it is no longer running, delete ${path}.`,
+      const elsewhere = holder && holder.host !== hostname() ? ` (taken over once it goes ${STALE_MS / 60_000} minutes without updating ${path})` : '';
+      throw new LockBusy(
+        `The ${what} ${dir} is in use by ${who}${elsewhere}. Wait for it to finish, or, if it is no longer running, delete ${path}.`,
       );
     }
     try {
@@ -86,9 +96,18 @@ export function acquireLock(dir: string, name: string, what: string): Lock {
     break;
   }
   let held = true;
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    try {
+      utimesSync(path, now, now);
+    } catch {
+      // Removed by hand: the holder carries on; a newcomer may take the folder.
+    }
+  }, HEARTBEAT_MS).unref();
   const release = (): void => {
     if (!held) return;
     held = false;
+    clearInterval(heartbeat);
     process.off('exit', release);
     // Only our own lock: never remove one a later holder took over.
     const holder = readHolder(path);
