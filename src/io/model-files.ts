@@ -160,43 +160,33 @@ function nonFinite(spec: tf.io.WeightsManifestEntry, bytes: Uint8Array): number 
 export function readWeights(dir: string, json: ModelJson): { specs: tf.io.WeightsManifestEntry[]; data: Uint8Array } {
   const jsonPath = join(dir, MODEL_JSON);
   const files = weightFiles(dir, json);
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const parts: Uint8Array[] = [];
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const declared = json.weightsManifest.map((g) => g.weights.reduce((sum, s) => sum + specBytes(s, jsonPath), 0));
   json.weightsManifest.forEach((group, gi) => {
-    const declared = group.weights.reduce((sum, s) => sum + specBytes(s, jsonPath), 0);
-    const paths = files[gi]!;
-    const actual = paths.reduce((sum, f) => sum + statSync(f).size, 0);
-    if (actual !== declared) {
+    const actual = files[gi]!.reduce((sum, f) => sum + statSync(f).size, 0);
+    if (actual !== declared[gi]) {
+      const many = group.paths.length > 1;
       throw new ModelFileError(
-        `${jsonPath}: weight file${paths.length > 1 ? 's' : ''} ${group.paths.join(', ')} hold${paths.length > 1 ? '' : 's'} ${actual} bytes, ` +
-          `but the weights declared for ${paths.length > 1 ? 'them' : 'it'} need ${declared} (${actual < declared ? 'too short: truncated' : 'too long'}): refused.`,
+        `${jsonPath}: weight file${many ? 's' : ''} ${group.paths.join(', ')} hold${many ? '' : 's'} ${actual} bytes, ` +
+          `but the weights declared for ${many ? 'them' : 'it'} need ${declared[gi]} (${actual < declared[gi]! ? 'too short: truncated' : 'too long'}): refused.`,
       );
     }
-    const data = new Uint8Array(declared);
-    let offset = 0;
-    for (const f of paths) {
-      const b = readFileSync(f);
-      // Changed since it was measured: refuse rather than overrun.
-      if (offset + b.byteLength > declared) throw new ModelFileError(`${f} changed while the model was loading.`);
-      data.set(b, offset);
-      offset += b.byteLength;
-    }
-    offset = 0;
-    for (const s of group.weights) {
-      const n = specBytes(s, jsonPath);
-      const bad = nonFinite(s, data.subarray(offset, offset + n));
-      if (bad !== undefined) throw new ModelFileError(`${jsonPath}: weight ${s.name} holds ${bad} values: refused (the model is damaged or diverged in training).`);
-      offset += n;
-    }
-    specs.push(...group.weights);
-    parts.push(data);
   });
-  const total = parts.reduce((a, b) => a + b.byteLength, 0);
-  const data = new Uint8Array(total);
+  const data = new Uint8Array(declared.reduce((a, b) => a + b, 0));
   let offset = 0;
-  for (const p of parts) {
-    data.set(p, offset);
-    offset += p.byteLength;
+  for (const f of files.flat()) {
+    const b = readFileSync(f);
+    // Changed since it was measured: refuse rather than overrun.
+    if (offset + b.byteLength > data.byteLength) throw new ModelFileError(`${f} changed while the model was loading.`);
+    data.set(b, offset);
+    offset += b.byteLength;
+  }
+  offset = 0;
+  for (const s of specs) {
+    const n = specBytes(s, jsonPath);
+    const bad = nonFinite(s, data.subarray(offset, offset + n));
+    if (bad !== undefined) throw new ModelFileError(`${jsonPath}: weight ${s.name} holds ${bad} values: refused (the model is damaged or diverged in training).`);
+    offset += n;
   }
   return { specs, data };
 }
