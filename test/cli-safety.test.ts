@@ -98,6 +98,19 @@ describe('dcnet bench', () => {
   });
 });
 
+describe('dcnet report', () => {
+  it('skips a torn line in a results file and says so', () => {
+    const run = join(root, 'torn-run');
+    mkdirSync(run);
+    writeFileSync(join(run, 'profile.json'), dcnet('bench', '--print-profile', 'tiny').stdout);
+    writeFileSync(join(run, 'results.jsonl'), '{"schema":"dcnet-robustness/cell-res');
+    const r = dcnet('report', '--run', run);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/report: skipped 1 torn line of .*results\.jsonl \(line 1\)/);
+    expect(r.stdout).toMatch(/0 models/);
+  });
+});
+
 describe('dcnet train', () => {
   const data = join(root, 'data');
   const common = ['--data', data, '--epochs', '1', '--batch', '32', '--backend', BACKEND];
