@@ -24,7 +24,7 @@ vi.mock('node:fs', async (original) => {
 });
 import { appendLine, checkOutputFile, writeFileAtomic } from '../src/io/atomic.js';
 import { readJsonLines } from '../src/io/jsonl.js';
-import { acquireLock } from '../src/io/lock.js';
+import { acquireLock, removeStale } from '../src/io/lock.js';
 import { appendRecord, checkRunFolder, readRecords, RECORD_SCHEMA } from '../src/bench/results-store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dcnet-io-'));
@@ -113,6 +113,23 @@ describe('folder locks', () => {
     lock.release();
     writeFileSync(join(dir, '.x.lock'), JSON.stringify({ pid: deadPid, host: 'another-host', command: 'bench', since: 'then' }));
     expect(() => acquireLock(dir, '.x.lock', 'run folder')).toThrow(/in use by process \d+ on another-host/);
+  });
+});
+
+describe('stale lock takeover', () => {
+  it('removes the lock judged stale, but puts back one that replaced it meanwhile', () => {
+    const dir = fresh();
+    const path = join(dir, '.x.lock');
+    const stale = { pid: 1, host: 'h', command: 'bench', since: 'then' };
+    writeFileSync(path, JSON.stringify(stale));
+    removeStale(path, stale);
+    expect(readdirSync(dir)).toEqual([]);
+    // Another waiter took over between our judgement and our removal: its lock stays.
+    const live = { ...stale, pid: 2, since: 'now' };
+    writeFileSync(path, JSON.stringify(live));
+    removeStale(path, stale);
+    expect(readdirSync(dir)).toEqual(['.x.lock']);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(live);
   });
 });
 

@@ -2,12 +2,13 @@
 // folder): created exclusively, naming its holder (PID, host, command), released on exit. A
 // lock whose holder is gone is stale and taken over: on this host, its process is not alive;
 // on another host (a shared file system), its holder stopped touching it (a heartbeat).
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FileError } from './errors.js';
 
-interface Holder {
+export interface Holder {
   pid: number;
   host: string;
   command: string;
@@ -62,6 +63,28 @@ function isStale(path: string, holder: Holder | undefined): boolean {
 }
 
 /**
+ * Removes a stale lock, unless another process replaced it meanwhile (two waiters taking over
+ * the same dead holder's lock): the file is moved aside first and put back if it is not the
+ * one judged stale.
+ */
+export function removeStale(path: string, judged: Holder | undefined): void {
+  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.stale.lock`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // Gone already: someone else removed it.
+  }
+  if (JSON.stringify(readHolder(aside)) !== JSON.stringify(judged)) {
+    try {
+      linkSync(aside, path); // Put the live lock back (fails if yet another one exists).
+    } catch {
+      // Another lock is in place already.
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+/**
  * Takes `dir/name`, or refuses with one line naming the holder. `what` says what the folder
  * is ("run folder", "model folder").
  */
@@ -77,8 +100,8 @@ export function acquireLock(dir: string, name: string, what: string): Lock {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(path);
       if (attempt === 0 && isStale(path, holder)) {
-        rmSync(path, { force: true });
-        continue;
+        removeStale(path, holder);
+        continue; // Once: a lock that is there again is another process's.
       }
       const who = holder
         ? `process ${holder.pid} on ${holder.host}${holder.command ? ` (${holder.command})` : ''} since ${holder.since}`
