@@ -1,7 +1,7 @@
 // The file mechanisms records and results rely on: atomic writes that leave no temp file
 // behind, appends that never glue onto a torn line, readers that skip torn lines and keep the
 // rest, and folder locks that refuse a second writer but take over a dead one's lock.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,14 @@ describe('folder locks', () => {
     lock.release();
     expect(existsSync(join(dir, '.x.lock'))).toBe(false);
     acquireLock(dir, '.x.lock', 'run folder').release();
+    // A folder created for the lock and left empty is removed with it; one with files stays.
+    acquireLock(join(dir, 'new'), '.x.lock', 'model folder').release();
+    expect(existsSync(join(dir, 'new'))).toBe(false);
+    const kept = acquireLock(join(dir, 'kept'), '.x.lock', 'model folder');
+    writeFileSync(join(dir, 'kept', 'model.json'), '{}');
+    kept.release();
+    expect(readdirSync(join(dir, 'kept'))).toEqual(['model.json']);
+    expect(readdirSync(dir).sort()).toEqual(['kept']);
   });
 
   it("takes over a lock whose holder is dead (same host), never one whose holder lives or is elsewhere", () => {
@@ -117,6 +125,19 @@ describe('folder locks', () => {
 });
 
 describe('stale lock takeover', () => {
+  it('a killed holder not yet reaped by its parent (a zombie) is dead', () => {
+    const child = spawn('sleep', ['60']);
+    child.kill('SIGKILL');
+    // Synchronously, so this process cannot reap it: wait until it is a zombie.
+    const stat = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    for (let i = 0; i < 1e7 && !/\)\s+Z\s/.test(stat()); i++);
+    expect(stat()).toMatch(/\)\s+Z\s/);
+    const dir = fresh();
+    writeFileSync(join(dir, '.x.lock'), JSON.stringify({ pid: child.pid, host: hostname(), command: 'bench', since: 'then' }));
+    acquireLock(dir, '.x.lock', 'run folder').release();
+  });
+
+
   it('removes the lock judged stale, but puts back one that replaced it meanwhile', () => {
     const dir = fresh();
     const path = join(dir, '.x.lock');

@@ -3,7 +3,7 @@
 // lock whose holder is gone is stale and taken over: on this host, its process is not alive;
 // on another host (a shared file system), its holder stopped touching it (a heartbeat).
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FileError } from './errors.js';
@@ -29,13 +29,21 @@ function readHolder(path: string): Holder | undefined {
   }
 }
 
-/** Whether a process of this host with this PID exists (EPERM: it does, but is not ours). */
+/**
+ * Whether a process of this host with this PID runs (EPERM: it does, but is not ours). A
+ * zombie (killed, not yet reaped by its parent) does not: it can no longer write.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // Linux: the state follows the parenthesised command name in /proc/<pid>/stat.
+    return !/\)\s+Z\s/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 
@@ -89,6 +97,7 @@ export function removeStale(path: string, judged: Holder | undefined): void {
  * is ("run folder", "model folder").
  */
 export function acquireLock(dir: string, name: string, what: string): Lock {
+  const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
   const me: Holder = { pid: process.pid, host: hostname(), command: process.argv.slice(2).join(' '), since: new Date().toISOString() };
@@ -135,6 +144,14 @@ export function acquireLock(dir: string, name: string, what: string): Lock {
     // Only our own lock: never remove one a later holder took over.
     const holder = readHolder(path);
     if (holder?.pid === me.pid && holder.host === me.host && holder.since === me.since) rmSync(path, { force: true });
+    // A folder made only for the lock (the work failed before writing anything) goes too.
+    if (created) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not empty: the work's files stay.
+      }
+    }
   };
   process.on('exit', release);
   return { path, release };
