@@ -149,47 +149,35 @@ describe('malformed models get one clear line', () => {
 
 describe('zoo verification covers every file loading reads', () => {
   const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-  /** A model folder with a hand-written manifest over `files`. */
-  function zooFolder(files: Record<string, string>, edit?: (json: Record<string, any>) => void): string {
-    const dir = variant(edit);
+  /** Writes a manifest over `files` (default: the right checksums of model.json and weights.bin). */
+  function manifest(dir: string, files?: Record<string, string>): string {
+    files ??= { 'model.json': sha(join(dir, 'model.json')), 'weights.bin': sha(join(dir, 'weights.bin')) };
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: 'dcnet-robustness/zoo-model', formatVersion: 1, id: 'hand-made', files }));
     return dir;
   }
 
   it('accepts a folder whose manifest checksums every file', () => {
-    const dir = zooFolder({});
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    m.files = { 'model.json': sha(join(dir, 'model.json')), 'weights.bin': sha(join(dir, 'weights.bin')) };
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
-    expect(verifyZooModel(dir).manifest.id).toBe('hand-made');
+    expect(verifyZooModel(manifest(variant())).manifest.id).toBe('hand-made');
   });
 
   it('refuses manifest file names leaving the folder', () => {
+    const dir = variant();
     const outside = join(root, 'secret', 'secret.bin');
-    const dir = zooFolder({ 'model.json': '0', 'weights.bin': '0', '../secret/secret.bin': sha(outside) });
-    // Checksums of model.json and weights.bin are wrong too: containment is checked per file, in order.
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    m.files = { '../secret/secret.bin': sha(outside), 'model.json': sha(join(dir, 'model.json')), 'weights.bin': sha(join(dir, 'weights.bin')) };
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+    manifest(dir, { '../secret/secret.bin': sha(outside), 'model.json': sha(join(dir, 'model.json')), 'weights.bin': sha(join(dir, 'weights.bin')) });
     expect(() => verifyZooModel(dir)).toThrow(/names \.\.\/secret\/secret\.bin, which is outside the model folder/);
   });
 
-  it('refuses a model.json that reads a weight file the manifest has no checksum for', () => {
+  it('refuses a model.json that reads a file the manifest has no checksum for, or one outside the folder', () => {
     const dir = variant(setPath('./extra.bin'));
     cpSync(join(dir, 'weights.bin'), join(dir, 'extra.bin'));
-    writeFileSync(
-      join(dir, 'manifest.json'),
-      JSON.stringify({
-        format: 'dcnet-robustness/zoo-model',
-        formatVersion: 1,
-        id: 'hand-made',
-        files: { 'model.json': sha(join(dir, 'model.json')), 'weights.bin': sha(join(dir, 'weights.bin')) },
-      }),
-    );
+    manifest(dir);
     expect(() => verifyZooModel(dir)).toThrow(/model\.json reads extra\.bin, which manifest\.json has no checksum for: refused/);
     // The CLI's zoo verify says so too, with a non-zero exit.
     const r = spawnSync(process.execPath, [BIN, 'zoo', 'verify', dir], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/no checksum for/);
+    // A weight path leaving the folder fails verification itself, not only loading.
+    const escaping = manifest(variant(setPath('../secret/secret.bin')));
+    expect(() => verifyZooModel(escaping)).toThrow(/names \.\.\/secret\/secret\.bin, which is outside the model folder/);
   });
 });
