@@ -74,6 +74,12 @@ describe('weight files stay inside the model folder', () => {
     rmSync(join(dev, 'weights.bin'));
     symlinkSync('/dev/zero', join(dev, 'weights.bin'));
     await expect(loadModel(dev)).rejects.toThrow(/outside the model folder/);
+    // model.json itself too.
+    const json = variant();
+    cpSync(join(json, 'model.json'), join(root, 'secret', 'model.json'));
+    rmSync(join(json, 'model.json'));
+    symlinkSync(join(root, 'secret', 'model.json'), join(json, 'model.json'));
+    await expect(loadModel(json)).rejects.toThrow(/names model\.json, which is outside the model folder/);
   });
 
   it('refuses a FIFO inside the folder (reading it would hang)', async () => {
