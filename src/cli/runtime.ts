@@ -10,10 +10,7 @@ export async function startRuntime(backend: string = 'auto', quiet = false): Pro
   return info;
 }
 
-/** A user mistake: printed as one clear line, no stack trace, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from '../errors.js';
 
 /**
  * The command ran but part of its work failed (what failed is already printed): the message is
