@@ -55,7 +55,7 @@ const STALE_MS = 15 * 60_000;
 
 /** Another process holds the lock. */
 export class LockBusy extends FileError {
-  override name = 'FileError';
+  override name = 'LockBusy';
 }
 
 /** Whether a lock file's holder is known to be gone. */
