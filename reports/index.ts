@@ -23,13 +23,15 @@ export interface ReportSummary {
   models: number;
   missing: string[];
   files: string[];
+  /** Torn lines skipped in the results files (a killed run), one message per file. */
+  torn: string[];
 }
 
 const modelFileName = (id: string) => `${id.replace(/[^A-Za-z0-9._-]+/g, '__')}.json`;
 
 export function writeReport(runDir: string): ReportSummary {
   const profile = readPinnedProfile(runDir);
-  const { records } = readRecords(runDir);
+  const { records, torn } = readRecords(runDir);
   const targets = targetModels(profile);
   const byModel = new Map<string, EvaluateCellResult>();
   let cellSeconds = 0;
@@ -87,7 +89,7 @@ export function writeReport(runDir: string): ReportSummary {
       write(`accuracy-vs-eps-${mode}-${attack}.svg`, svg);
     }
   }
-  return { runDir, models: models.length, missing, files };
+  return { runDir, models: models.length, missing, files, torn };
 }
 
 /**

@@ -221,6 +221,18 @@ function modelsTable(input: ReportInput): string {
   );
 }
 
+/**
+ * The test points the models were actually attacked on (the split may hold fewer than the
+ * profile asks for), with the request when it differs.
+ */
+export function pointsEvaluated(input: ReportInput): string {
+  const requested = input.profile.evaluation.n;
+  const counts = [...new Set(input.models.map((m) => m.evaluation.n))].sort((a, b) => a - b);
+  if (!counts.length) return `no points yet (${requested} requested)`;
+  const shown = counts.length === 1 ? String(counts[0]) : `${counts[0]}–${counts[counts.length - 1]}`;
+  return counts.length === 1 && counts[0] === requested ? shown : `${shown} (${requested} requested)`;
+}
+
 function settings(input: ReportInput): string {
   const p = input.profile;
   const attacks = (list: Array<{ name: string; params?: Record<string, unknown>; epsilons?: number[] }>) =>
@@ -230,7 +242,7 @@ function settings(input: ReportInput): string {
   const src = p.evaluation.transfer.source;
   const rows: Array<[string, string]> = [
     ['profile', `${p.name}: ${p.description}`],
-    ['data', `${p.dataset}${p.data ? ` from ${p.data}` : ''}; test points attacked: first ${p.evaluation.n} of the test split`],
+    ['data', `${p.dataset}${p.data ? ` from ${p.data}` : ''}; test points attacked: the first ${pointsEvaluated(input)} of the test split`],
     ['architecture', p.architecture],
     ['operators', p.operators.join(', ')],
     ['training', `${p.trainings.join(', ')}; ${p.train.epochs} epochs, batch ${p.train.batch}, Adam lr ${p.train.lr}${p.train.limit ? `, first ${p.train.limit} training images` : ''}; adversarial-training eps ${eps(p.train.eps)}`],
@@ -258,7 +270,7 @@ export function renderMarkdown(input: ReportInput): string {
   const lines = [
     `# Robustness report: ${input.runName}`,
     '',
-    `${p.dataset}, ${p.architecture}, ${input.models.length} models, ${p.evaluation.n} test points, Linf eps ${eps(e)} in the tables. ` +
+    `${p.dataset}, ${p.architecture}, ${input.models.length} models, ${pointsEvaluated(input)} test points, Linf eps ${eps(e)} in the tables. ` +
       `Accuracy in %, with 95% Wilson intervals. Bounded operators: SphereConv, BallConv, TanhConv; unbounded: LinearConv, SegConv, LogConv, MixConv.`,
     ...(input.missing.length ? ['', `**Incomplete run**: no result yet for ${input.missing.join(', ')}.`] : []),
     '',

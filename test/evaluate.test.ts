@@ -183,6 +183,13 @@ describe('resumable runs, transfer and edge batches', () => {
     expect(resumed).toBe(16);
     expect(strip(again)).toEqual(strip(full));
     expect(again.checks.map((c) => c.status)).toEqual(full.checks.map((c) => c.status));
+    // The resumed run's batches started on a new line after the fragment: a third run reuses
+    // every batch and names the torn line instead of refusing the file.
+    const warnings: string[] = [];
+    const third = await evaluate({ ...opts, checkpoint, onWarning: (w) => warnings.push(w), onProgress: (p) => (resumed = p.resumedPoints) });
+    expect(resumed).toBe(n);
+    expect(strip(third)).toEqual(strip(full));
+    expect(warnings).toEqual([expect.stringMatching(/skipped 1 torn line of .*run\.jsonl \(line 4\)/)]);
     await expect(evaluate({ ...opts, seed: 5, checkpoint })).rejects.toThrow(/different evaluation \(differs in: seed\)/);
     rmSync(dir, { recursive: true, force: true });
     m.dispose();

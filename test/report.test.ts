@@ -43,6 +43,19 @@ describe('paper-layout tables', () => {
   });
 });
 
+describe('points evaluated', () => {
+  it('states the points actually attacked, not the profile request, when the split holds fewer', () => {
+    const asked = { ...input, profile: { ...profile, evaluation: { ...profile.evaluation, n: 1000 } } };
+    const md = renderMarkdown(asked);
+    expect(md).toContain(`${models.length} models, ${N} (1000 requested) test points`);
+    expect(md).toContain(`test points attacked: the first ${N} (1000 requested) of the test split`);
+    expect(md).not.toMatch(/\b1000 test points/);
+    // When the request was met, the number alone.
+    const met = { ...input, profile: { ...profile, evaluation: { ...profile.evaluation, n: N } } };
+    expect(renderMarkdown(met)).toContain(`${models.length} models, ${N} test points`);
+  });
+});
+
 describe('results.csv', () => {
   it('has one row per model x attack x epsilon plus a clean row per model', () => {
     const lines = renderCsv(models).trim().split('\n');

@@ -2,9 +2,9 @@
 // every file, so loading can refuse anything tampered with, incomplete or from an unknown
 // format version.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { MODEL_JSON, WEIGHTS_BIN } from '../../src/io/fs-handler.js';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { containedFile, MODEL_JSON, readModelJson, weightFiles, WEIGHTS_BIN } from '../../src/io/model-files.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import type { DecoupledOptions } from '../../src/ops/options.js';
 import { ZooError } from './errors.js';
@@ -104,20 +104,36 @@ export function readManifest(dir: string): ZooManifest {
   return m as ZooManifest;
 }
 
-/** Checks that every file in the manifest exists and has its recorded sha256. */
+/**
+ * Checks that every file in the manifest is inside the model folder, a regular file, and has
+ * its recorded sha256, and that every file loading reads (model.json's weight paths) is one of
+ * them: nothing unverified is ever loaded.
+ */
 export function verifyFiles(dir: string, manifest: ZooManifest): void {
   for (const f of MODEL_FILES) {
     if (!(f in manifest.files)) throw new ZooError(`${join(dir, MANIFEST_JSON)} has no checksum for ${f}.`);
   }
+  const verified = new Set<string>();
   for (const [file, expected] of Object.entries(manifest.files)) {
     const path = join(dir, file);
-    if (!existsSync(path)) throw new ZooError(`Model ${manifest.id}: ${path} is missing.`);
-    const actual = sha256File(path);
+    if (!isAbsolute(file) && !existsSync(path)) throw new ZooError(`Model ${manifest.id}: ${path} is missing.`);
+    const real = containedFile(dir, file, `${join(dir, MANIFEST_JSON)} (files)`);
+    const actual = sha256File(real);
     if (actual !== expected) {
       throw new ZooError(
-        `Model ${manifest.id}: checksum mismatch for ${path} (manifest ${expected.slice(0, 12)}..., file ` +
+        `Model ${manifest.id}: checksum mismatch for ${path} (manifest ${String(expected).slice(0, 12)}..., file ` +
           `${actual.slice(0, 12)}...). The file was changed or damaged; train the model again.`,
       );
     }
+    verified.add(real);
+  }
+  const { json } = readModelJson(dir);
+  const read = weightFiles(dir, json).flat();
+  const unverified = read.filter((f) => !verified.has(f));
+  if (unverified.length) {
+    throw new ZooError(
+      `Model ${manifest.id}: ${MODEL_JSON} reads ${unverified.map((f) => relative(realpathSync(dir), f)).join(', ')}, ` +
+        `which ${MANIFEST_JSON} has no checksum for: refused.`,
+    );
   }
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import { loadDataset, type Dataset } from '../../src/data/index.js';
-import { saveModel } from '../../src/io/fs-handler.js';
+import { MODEL_JSON, saveModel, WEIGHTS_BIN } from '../../src/io/fs-handler.js';
+import { acquireLock } from '../../src/io/lock.js';
 import { projectWeights } from '../../src/layers/weight-projection.js';
 import { SeededRandom } from '../../src/random.js';
 import { VERSION } from '../../src/version.js';
@@ -28,6 +29,7 @@ import {
   MANIFEST_FORMAT,
   MANIFEST_JSON,
   MANIFEST_VERSION,
+  readManifest,
   writeManifest,
   type OperatorRecord,
   type ZooManifest,
@@ -93,18 +95,39 @@ const shuffleSeed = (seed: number): number => (Math.imul(seed + 1, 0x9e3779b1) ^
 const attackSeed = (seed: number, step: number): number =>
   (Math.imul(seed + 1, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) & 0x7fffffff;
 
-function prepareFolder(dir: string, options: TrainOptions): void {
+/** The lock file of a model folder while it trains. */
+export const TRAIN_LOCK = '.train.lock';
+
+function prepareFolder(dir: string, id: string, options: TrainOptions): void {
   if (options.overwrite) {
     removeModelFiles(dir);
     return;
   }
   if (existsSync(join(dir, MANIFEST_JSON))) {
-    throw new ZooError(`A trained model already exists in ${dir}. Use --force (overwrite) to train it again.`);
+    const other = readManifestId(dir);
+    throw new ZooError(
+      other === id
+        ? `A trained model already exists in ${dir}. Use --force (overwrite) to train it again.`
+        : `${dir} holds another model (${other ?? 'an unreadable manifest'}): choose another --out, or use --force to replace it.`,
+    );
+  }
+  const files = [MODEL_JSON, WEIGHTS_BIN].filter((f) => existsSync(join(dir, f)));
+  if (files.length) {
+    throw new ZooError(`${dir} holds another model (${files.join(', ')}, no zoo manifest): choose another --out, or use --force to replace it.`);
   }
   if (hasCheckpoint(dir) && !options.resume) {
     throw new ZooError(
       `${dir} holds an unfinished training. Continue it with --resume, or start over with --force.`,
     );
+  }
+}
+
+/** The id a folder's manifest names, if it can be read. */
+function readManifestId(dir: string): string | undefined {
+  try {
+    return readManifest(dir).id;
+  } catch {
+    return undefined;
   }
 }
 
@@ -125,7 +148,18 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const id = formatZooId(zid);
   const recipe = resolveRecipe(zid, options);
   const dir = options.out ?? modelDir(id, resolveZooDir(options.zooDir));
-  prepareFolder(dir, options);
+  // One training per folder: a second one would interleave checkpoints with this one.
+  const lock = acquireLock(dir, TRAIN_LOCK, 'model folder');
+  try {
+    prepareFolder(dir, id, options);
+    return await trainInto(dir, zid, recipe, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInto(dir: string, zid: ZooId, recipe: TrainingRecipe, options: TrainOptions): Promise<TrainResult> {
+  const id = formatZooId(zid);
   const backend = await initBackend();
   const { train, test } = loadSplits(zid, recipe, options);
 

@@ -6,6 +6,7 @@ import { clearTransferCache, evaluate, worstCase, type AttackKind, type AttackRe
 import { logitsOf, perturb } from '../../attacks/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { LockBusy } from '../io/lock.js';
 import { recipeMismatch } from '../../models/zoo/recipe.js';
 import {
   loadZooModel,
@@ -100,10 +101,28 @@ function trainSummary(id: string, manifest: ZooManifest, reused: boolean): Train
   };
 }
 
+/** How often a train cell checks whether another process finished training its model. */
+const LOCK_POLL_MS = 2000;
+
 async function runTrain(cell: TrainCell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult> {
   const { id } = cell.model;
-  const existing = reusable(id, setup);
-  if (existing) return trainSummary(id, existing, true);
+  for (;;) {
+    const existing = reusable(id, setup);
+    if (existing) return trainSummary(id, existing, true);
+    try {
+      return await trainCell(cell, setup, progress);
+    } catch (err) {
+      if (!(err instanceof LockBusy)) throw err;
+      // Another process (a shard training the shared transfer source) holds the model folder:
+      // wait for it and reuse its model, or take over if it dies.
+      progress(`waiting: another process is training ${id}`, 0);
+      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+    }
+  }
+}
+
+async function trainCell(cell: TrainCell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult> {
+  const { id } = cell.model;
   const overrides = trainOverrides(setup.profile, cell.model.training);
   const train = dataset(setup.profile, 'train', overrides.trainLimit);
   const test = dataset(setup.profile, 'test');

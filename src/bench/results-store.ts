@@ -1,7 +1,8 @@
 // The run's results: one JSON record per finished cell, appended to a JSON-lines file as
 // soon as the cell ends. A killed run resumes by skipping every cell that has a record;
 // shards write their own files and `dcnet report` merges them.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { describeSkipped, readJsonLines } from '../io/jsonl.js';
 import { join } from 'node:path';
 import { appendLine, writeFileAtomic } from '../io/atomic.js';
 import type { BenchProfile } from './profile.js';
@@ -34,32 +35,31 @@ export function appendRecord(runDir: string, shard: ShardSpec, record: CellRecor
 
 /**
  * Every record of the run, from all shards' files; for a cell recorded twice (a transfer
- * source trained by two shards) the first is kept. A torn last line (a kill mid-write) is
- * skipped and counted.
+ * source trained by two shards) the first is kept. Torn lines (a kill mid-write) are skipped
+ * and described in `torn`, one message per file.
  */
-export function readRecords(runDir: string): { records: Map<string, CellRecord>; skippedLines: number } {
+export function readRecords(runDir: string): { records: Map<string, CellRecord>; skippedLines: number; torn: string[] } {
   const records = new Map<string, CellRecord>();
   let skippedLines = 0;
-  if (!existsSync(runDir)) return { records, skippedLines };
+  const torn: string[] = [];
+  if (!existsSync(runDir)) return { records, skippedLines, torn };
   const files = readdirSync(runDir)
     .filter((f) => /^results(\.shard-\d+-of-\d+)?\.jsonl$/.test(f))
     .sort();
   for (const f of files) {
-    for (const line of readFileSync(join(runDir, f), 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const rec = JSON.parse(line) as CellRecord;
-        if (rec.schema !== RECORD_SCHEMA || typeof rec.cellId !== 'string') {
-          skippedLines++;
-          continue;
-        }
-        if (!records.has(rec.cellId)) records.set(rec.cellId, rec);
-      } catch {
+    const lines = readJsonLines(join(runDir, f));
+    if (lines.skipped.length) torn.push(describeSkipped(join(runDir, f), lines.skipped));
+    skippedLines += lines.skipped.length;
+    for (const { value } of lines.records) {
+      const rec = value as CellRecord;
+      if (rec?.schema !== RECORD_SCHEMA || typeof rec.cellId !== 'string') {
         skippedLines++;
+        continue;
       }
+      if (!records.has(rec.cellId)) records.set(rec.cellId, rec);
     }
   }
-  return { records, skippedLines };
+  return { records, skippedLines, torn };
 }
 
 const SESSIONS_FILE = 'sessions.jsonl';
@@ -81,21 +81,31 @@ export function appendSession(runDir: string, s: SessionRecord): void {
 }
 
 export function readSessions(runDir: string): SessionRecord[] {
-  const path = join(runDir, SESSIONS_FILE);
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as SessionRecord];
-      } catch {
-        return [];
-      }
-    });
+  return readJsonLines(join(runDir, SESSIONS_FILE)).records.map((r) => r.value as SessionRecord);
 }
 
 const PROFILE_FILE = 'profile.json';
+
+/** The lock a bench process holds on its results file (shards of one run have their own). */
+export function lockFileName(shard: ShardSpec): string {
+  return `.${resultsFileName(shard)}.lock`;
+}
+
+/**
+ * Refuses a --out that is not a run folder: a file, or a folder with other contents and no
+ * profile.json (results would be mixed into someone else's files). New and empty folders are fine.
+ */
+export function checkRunFolder(runDir: string): void {
+  if (!existsSync(runDir)) return;
+  if (!statSync(runDir).isDirectory()) throw new ProfileError(`Run folder ${runDir} is a file: give a folder with --out DIR.`);
+  const others = readdirSync(runDir).filter((f) => !f.endsWith('.lock'));
+  if (others.length && !others.includes(PROFILE_FILE)) {
+    throw new ProfileError(
+      `${runDir} is not a benchmark run folder (no ${PROFILE_FILE}, but it holds ${others.slice(0, 3).join(', ')}` +
+        `${others.length > 3 ? ', ...' : ''}): give a new or empty folder with --out DIR.`,
+    );
+  }
+}
 
 /**
  * Records the profile of a run; a resumed run must use the same one, or its results would

@@ -7,7 +7,8 @@ import { PACKAGE_ROOT } from '../version.js';
 import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
 import type { BenchProfile } from './profile.js';
 import { RunProgress } from './progress.js';
-import { appendRecord, appendSession, type CellRecord, pinProfile, readRecords } from './results-store.js';
+import { acquireLock } from '../io/lock.js';
+import { appendRecord, appendSession, type CellRecord, checkRunFolder, lockFileName, pinProfile, readRecords } from './results-store.js';
 import { WorkerPool } from './worker-pool.js';
 import type { SourceDone } from './executors.js';
 import { UserError } from '../errors.js';
@@ -36,6 +37,8 @@ export interface BenchOutcome {
   ran: number;
   failed: Array<{ cellId: string; message: string }>;
   skipped: Array<{ cellId: string; because: string }>;
+  /** Torn lines skipped in the results files (a killed run), one message per file. */
+  torn: string[];
   wallSeconds: number;
 }
 
@@ -60,11 +63,22 @@ export function whenSourceDone(cells: Cell[], onDone: (sourceId: string) => void
   };
 }
 
+/** Runs the cells of one shard, holding that shard's lock on the run folder throughout. */
 export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
+  checkRunFolder(opts.runDir);
+  const lock = acquireLock(opts.runDir, lockFileName(opts.shard), 'run folder');
+  try {
+    return await runCells(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
   const started = Date.now();
   pinProfile(opts.runDir, opts.profile);
   const cells = shardCells(planCells(opts.profile), opts.shard);
-  const { records } = readRecords(opts.runDir);
+  const { records, torn } = readRecords(opts.runDir);
   const todo = cells.filter((c) => !records.has(c.id));
   const remainingByKind = new Map<string, number>();
   for (const c of todo) remainingByKind.set(c.kind, (remainingByKind.get(c.kind) ?? 0) + 1);
@@ -75,6 +89,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
     ran: 0,
     failed: [],
     skipped: [],
+    torn,
     wallSeconds: 0,
   };
   if (todo.length === 0) return { ...outcome, wallSeconds: 0 };

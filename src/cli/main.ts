@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { PartialFailure } from './runtime.js';
 import { registerInfo } from './commands/info.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
@@ -31,6 +32,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof PartialFailure) {
+      process.stderr.write(`dcnet: ${err.message}\n`);
+      return err.code;
+    }
     // Errors a user can fix are printed as one line; anything else keeps its stack.
     if (err instanceof UserError) {
       process.stderr.write(`dcnet: ${err.message}\n`);

@@ -11,3 +11,17 @@ export async function startRuntime(backend: string = 'auto', quiet = false): Pro
 }
 
 export { UsageError } from '../errors.js';
+
+/**
+ * The command ran but part of its work failed (what failed is already printed): the message is
+ * the last line, and the process exits with `code`, never 0.
+ */
+export class PartialFailure extends Error {
+  override name = 'PartialFailure';
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
+}

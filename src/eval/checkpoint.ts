@@ -1,8 +1,10 @@
 // Resumable evaluations: each finished batch is appended to a JSON-lines file as one line;
-// a rerun with the same settings skips the batches found there. A torn last line (a kill
-// mid-write) is ignored, and a file written by other settings is refused, never mixed in.
-import { existsSync, readFileSync } from 'node:fs';
+// a rerun with the same settings skips the batches found there. A torn line (a kill
+// mid-write) is skipped and reported, and a file written by other settings is refused,
+// never mixed in.
+import { existsSync } from 'node:fs';
 import { appendLine } from '../io/atomic.js';
+import { describeSkipped, readJsonLines } from '../io/jsonl.js';
 import { AttackError } from '../../attacks/index.js';
 import type { BatchOutcome } from './batch.js';
 
@@ -18,27 +20,25 @@ export function dataHash(images: Float32Array, labels: Int32Array): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** Reads the batches a previous run saved; writes the header when starting fresh. */
-export function openCheckpoint(path: string, fingerprint: Fingerprint): Map<number, BatchOutcome> {
+/**
+ * Reads the batches a previous run saved; writes the header when starting fresh. Torn lines
+ * are skipped (their batches are simply redone) and passed to onWarning.
+ */
+export function openCheckpoint(path: string, fingerprint: Fingerprint, onWarning?: (message: string) => void): Map<number, BatchOutcome> {
   const done = new Map<number, BatchOutcome>();
   const expected = JSON.stringify(fingerprint);
   if (!existsSync(path)) {
     appendLine(path, JSON.stringify({ type: 'header', fingerprint }));
     return done;
   }
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
-  const records: Array<{ type: string; fingerprint?: Fingerprint; batch?: BatchOutcome }> = [];
-  for (const [i, line] of lines.entries()) {
-    try {
-      records.push(JSON.parse(line));
-    } catch {
-      if (i === lines.length - 1) break; // torn last line: that batch is simply redone
-      throw new AttackError(`Checkpoint ${path} is damaged at line ${i + 1}: move it away to start over.`);
-    }
-  }
+  const { records: lines, skipped } = readJsonLines(path);
+  const records = lines.map((r) => r.value as { type: string; fingerprint?: Fingerprint; batch?: BatchOutcome });
   const header = records[0];
-  if (header?.type !== 'header' || JSON.stringify(header.fingerprint) !== expected) {
-    const differs = header?.fingerprint
+  if (lines[0]?.line !== 1 || header?.type !== 'header') {
+    throw new AttackError(`Checkpoint ${path} has no valid header on its first line: move it away to start over.`);
+  }
+  if (JSON.stringify(header.fingerprint) !== expected) {
+    const differs = header.fingerprint
       ? Object.keys(fingerprint).filter((k) => JSON.stringify(header.fingerprint![k]) !== JSON.stringify(fingerprint[k]))
       : ['header'];
     throw new AttackError(
@@ -46,6 +46,7 @@ export function openCheckpoint(path: string, fingerprint: Fingerprint): Map<numb
         'Use another checkpoint path, or delete it to start over.',
     );
   }
+  if (skipped.length) onWarning?.(describeSkipped(path, skipped));
   for (const r of records.slice(1)) if (r.type === 'batch' && r.batch) done.set(r.batch.start, r.batch);
   return done;
 }

@@ -44,6 +44,8 @@ export interface EvaluateOptions extends ModelRef {
   allowProbabilities?: boolean;
   /** Keep per-point outcomes in the result. */
   keepPerPoint?: boolean;
+  /** Told what was skipped when reading the checkpoint (torn lines of a killed run). */
+  onWarning?(message: string): void;
   /** JSON-lines file: finished batches are saved there and a rerun resumes from it. */
   checkpoint?: string;
   /**
@@ -95,7 +97,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
         withChecks,
         allowProbabilities,
         plans,
-      })
+      }, opts.onWarning)
     : new Map<number, BatchOutcome>();
 
   const outcomes: BatchOutcome[] = [];

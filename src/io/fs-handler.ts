@@ -1,19 +1,14 @@
 // Saves and loads tf.LayersModel in TF.js's own layers format (model.json + weights.bin)
 // with plain node:fs, so it works on every backend (no libtensorflow file:// handler).
-import { UserError } from '../errors.js';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from './atomic.js';
+import { ModelFileError } from './errors.js';
+import { MODEL_JSON, readModelJson, readWeights, WEIGHTS_BIN } from './model-files.js';
 // Registers the custom layer class so saved decoupled models deserialize.
 import '../layers/decoupled-conv2d.js';
 
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-
-export class ModelFileError extends UserError {
-  override name = 'ModelFileError';
-}
+export { MODEL_JSON, WEIGHTS_BIN, ModelFileError };
 
 /** An IOHandler that writes `dir/model.json` and `dir/weights.bin` atomically. */
 export function fileSaveHandler(dir: string): tf.io.IOHandler {
@@ -42,50 +37,19 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
   };
 }
 
-/** An IOHandler that reads what fileSaveHandler wrote; missing files are clear errors. */
+/** An IOHandler that reads what fileSaveHandler wrote, after checking every file (model-files.ts). */
 export function fileLoadHandler(dir: string): tf.io.IOHandler {
   return {
     load: async (): Promise<tf.io.ModelArtifacts> => {
-      const jsonPath = join(dir, MODEL_JSON);
-      if (!existsSync(jsonPath)) {
-        throw new ModelFileError(`No model at ${dir}: ${MODEL_JSON} is missing.`);
-      }
-      let json: {
-        modelTopology: object;
-        format?: string;
-        generatedBy?: string;
-        convertedBy?: string | null;
-        weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-      };
-      try {
-        json = JSON.parse(readFileSync(jsonPath, 'utf8'));
-      } catch (err) {
-        throw new ModelFileError(`${jsonPath} is not valid JSON (${(err as Error).message}).`);
-      }
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Uint8Array[] = [];
-      for (const group of json.weightsManifest ?? []) {
-        specs.push(...group.weights);
-        for (const p of group.paths) {
-          const file = join(dir, p);
-          if (!existsSync(file)) throw new ModelFileError(`Weight file ${file} named in ${jsonPath} is missing.`);
-          buffers.push(readFileSync(file));
-        }
-      }
-      const total = buffers.reduce((a, b) => a + b.byteLength, 0);
-      const joined = new Uint8Array(total);
-      let offset = 0;
-      for (const b of buffers) {
-        joined.set(b, offset);
-        offset += b.byteLength;
-      }
+      const { json } = readModelJson(dir);
+      const { specs, data } = readWeights(dir, json);
       return {
         modelTopology: json.modelTopology,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy ?? undefined,
         weightSpecs: specs,
-        weightData: joined.buffer,
+        weightData: data.buffer as ArrayBuffer,
       };
     },
   };
@@ -95,6 +59,14 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   await model.save(fileSaveHandler(dir));
 }
 
+/** Loads a saved model; a topology TF.js cannot build (an unknown layer class, bad settings) is one clear error. */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
-  return tf.loadLayersModel(fileLoadHandler(dir));
+  const handler = fileLoadHandler(dir);
+  try {
+    return await tf.loadLayersModel(handler);
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    const message = (err as Error).message.split('\n')[0];
+    throw new ModelFileError(`Cannot build the model in ${dir}: ${message}`);
+  }
 }

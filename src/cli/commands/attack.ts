@@ -2,11 +2,12 @@
 // clean / robust / conditional robust accuracy with Wilson intervals and sanity flags.
 import type { Command } from 'commander';
 import { tf } from '../../tf.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadModel } from '../../io/fs-handler.js';
 import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/index.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { checkOutputFile, writeFileAtomic } from '../../io/atomic.js';
+import { modelIdentity } from '../../io/model-files.js';
 import { loadDataset } from '../../data/index.js';
 import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
 import { evaluate, type AttackRequest, type EvaluationResult, type Progress } from '../../eval/index.js';
@@ -103,6 +104,25 @@ function chooseDataset(opts: AttackOptions, target: OpenedModel): { name: string
   return { name, data };
 }
 
+/** Output paths are checked before the work, so a long run never ends in an unwritable path. */
+function checkOutputs(opts: AttackOptions): void {
+  if (opts.out) checkOutputFile(opts.out, '--out');
+  if (opts.checkpoint) checkOutputFile(opts.checkpoint, '--checkpoint');
+  if (opts.out && opts.checkpoint && resolve(opts.out) === resolve(opts.checkpoint)) {
+    throw new UsageError('--out and --checkpoint name the same file: give two different paths.');
+  }
+}
+
+/** A transfer source must be another model: not the same folder, nor a copy of the same files. */
+function checkIndependent(model: string, source: string, zooDir: string | undefined): void {
+  const [a, b] = [locateModel(model, zooDir), locateModel(source, zooDir)];
+  if (realpathSync(a) === realpathSync(b) || modelIdentity(a) === modelIdentity(b)) {
+    throw new UsageError(
+      `--source ${source} is the same model as --model ${model} (same files): a transfer attack needs an independently trained source.`,
+    );
+  }
+}
+
 function modelShape(model: tf.LayersModel): [number, number, number] | undefined {
   const s = model.inputs[0]?.shape;
   return s && s.length === 4 ? [s[1]!, s[2]!, s[3]!] : undefined;
@@ -153,6 +173,8 @@ export function registerAttack(program: Command): void {
     .action(async (opts: AttackOptions) => {
       const attacks = attackRequests(opts);
       const { n, batch, seed } = opts;
+      checkOutputs(opts);
+      if (opts.source) checkIndependent(opts.model, opts.source, opts.zoo);
       await startRuntime(opts.backend, !!opts.json);
       const target = await openModel(opts.model, opts.zoo);
       const source = opts.source ? await openModel(opts.source, opts.zoo) : undefined;
@@ -180,6 +202,7 @@ export function registerAttack(program: Command): void {
         checks: opts.checks,
         allowProbabilities: opts.allowProbabilities,
         checkpoint: opts.checkpoint,
+        onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
         onProgress: bar && ((p) => bar.update(progressLine(p, started))),
       });
       bar?.finish();

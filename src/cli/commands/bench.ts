@@ -7,7 +7,7 @@ import { resolveShard } from '../../bench/cells.js';
 import { BUILTIN_PROFILES, loadProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
 import { formatDuration } from '../../progress.js';
-import { BACKEND_OPTION_HELP, startRuntime } from '../runtime.js';
+import { BACKEND_OPTION_HELP, PartialFailure, startRuntime } from '../runtime.js';
 import { parsePositiveInteger } from '../options.js';
 
 interface BenchOptions {
@@ -61,6 +61,7 @@ export function registerBench(program: Command): void {
         `bench: ${outcome.ran} cells run, ${outcome.alreadyDone} already done, ${outcome.failed.length} failed, ` +
           `${outcome.skipped.length} skipped, in ${formatDuration(outcome.wallSeconds)}\n`,
       );
+      for (const t of outcome.torn) process.stderr.write(`bench: ${t}\n`);
       for (const f of outcome.failed) process.stderr.write(`  failed ${f.cellId}: ${f.message}\n`);
       for (const s of outcome.skipped) process.stderr.write(`  skipped ${s.cellId}: ${s.because} did not finish\n`);
       if (opts.report && shard.count === 1) {
@@ -69,6 +70,9 @@ export function registerBench(program: Command): void {
       } else if (shard.count > 1) {
         process.stdout.write(`shard ${shard.index}/${shard.count} done; when every shard is done: dcnet report --run ${runDir}\n`);
       }
-      if (outcome.failed.length) process.exitCode = 1;
+      if (outcome.failed.length) {
+        const ids = outcome.failed.map((f) => f.cellId).join(', ');
+        throw new PartialFailure(`${outcome.failed.length} cell(s) failed: ${ids}. Fix the cause and run the same command again to resume.`);
+      }
     });
 }

@@ -11,6 +11,7 @@ export function registerReport(program: Command): void {
     .action((opts: { run: string }) => {
       const runDir = opts.run.includes('/') ? resolve(opts.run) : resolve(join('reports', opts.run));
       const summary = writeReport(runDir);
+      for (const t of summary.torn) process.stderr.write(`report: ${t}\n`);
       process.stdout.write(`report: ${join(runDir, 'report.md')} (${summary.models} models, ${summary.files.length} files)\n`);
       if (summary.missing.length) {
         process.stdout.write(`missing ${summary.missing.length} cells (run the remaining shards or resume): ${summary.missing.join(', ')}\n`);
