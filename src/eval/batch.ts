@@ -175,8 +175,8 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
 
 /**
  * Transfer examples for the clean-correct points, from the whole batch's examples computed once
- * on the source. Per-point attacks (FGSM, BIM, MI-FGSM: no randomness, early stop judged on the
- * source) give exactly what attacking the subset would; randomised ones draw per batch.
+ * on the source. Per-point attacks (FGSM, BIM, MI-FGSM: no randomness, and no early stop for
+ * transfer: see plan.ts) give exactly what attacking the subset would; randomised ones draw per batch.
  */
 function cachedTransfer(
   cache: TransferCache,

@@ -41,6 +41,14 @@ export function resolveModel(ref: ModelRef, what: string): LogitsFn {
 function planFor(req: AttackRequest, sourceName: string | undefined, hasSource: boolean): Plan {
   const def = getAttack(req.name);
   const params = resolveParams(def, req.params);
+  if (req.transfer && 'earlyStop' in def.params) {
+    // Early stop is judged on the source: examples would stop just across the source's
+    // boundary and transfer poorly. Examples made for transfer run every step on every point.
+    if (req.params?.earlyStop === true) {
+      throw new AttackError(`Transfer attack '${def.name}': earlyStop must stay off (it is judged on the source and weakens transfer); remove earlyStop.`);
+    }
+    params.earlyStop = false;
+  }
   if (!Array.isArray(req.epsilons) || req.epsilons.length === 0) throw new AttackError(`Attack '${def.name}': give at least one epsilon.`);
   req.epsilons.forEach(checkEpsilon);
   if (req.transfer && !hasSource) throw new AttackError(`Attack '${def.name}' is a transfer attack but no source model was given.`);
