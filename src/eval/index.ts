@@ -6,4 +6,7 @@ export { wilsonInterval, accuracy } from './wilson.js';
 export { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 export { checkInputRange } from './inputs.js';
 export { worstCase } from './aggregate.js';
+export { encodeBits, decodeBits } from './bits.js';
+export { verdicts, moreEffort, NOISE_FRAGILE_SHARE } from './verdicts.js';
+export { attackLabel } from './plan.js';
 export type { BatchOutcome } from './batch.js';
