@@ -115,8 +115,8 @@ export function iterativeVsSingleStep(inp: CheckInputs): SanityCheck {
   }
   if (compared === 0) return check('iterative-vs-single-step', 'skipped', 'No iterative white-box attack to compare with FGSM.');
   return bad.length
-    ? check('iterative-vs-single-step', 'failed', `Iterative attacks are weaker than FGSM on some points: ${bad.join('; ')}. Step size or step count is too small, or gradients are unreliable.`, numbers)
-    : check('iterative-vs-single-step', 'passed', 'Every iterative attack fools (per point) at least the points FGSM fools, within noise.', numbers);
+    ? check('iterative-vs-single-step', 'failed', `Iterative attacks are weaker than FGSM on some test points: ${bad.join('; ')}. Step size or step count is too small, or gradients are unreliable.`, numbers)
+    : check('iterative-vs-single-step', 'passed', 'Every iterative attack fools (per point) at least the test points FGSM fools, within the tolerance.', numbers);
 }
 
 export function moreIterations(inp: CheckInputs): SanityCheck {

@@ -74,7 +74,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
     throw new AttackError(`Images hold ${opts.images.length} values, expected ${available} x ${h}x${w}x${c} = ${available * d}.`);
   }
   const n = Math.min(opts.n ?? available, available);
-  if (!(n > 0)) throw new AttackError('No points to evaluate (n is 0 or the dataset is empty).');
+  if (!(n > 0)) throw new AttackError('No test points to evaluate (n is 0 or the dataset is empty).');
   checkInputRange(opts.images, n * d);
   // One forward on one image: the class count, so bad labels stop the run before any attack.
   const numClasses = tf.tidy(() => target(tf.tensor4d(opts.images.subarray(0, d), [1, h, w, c])).shape[1]);
