@@ -6,13 +6,37 @@ import { formatDuration } from '../src/duration.js';
 import { attackLabel } from '../src/eval/index.js';
 import { compareAll, describeDifference, type Comparison, type Line } from './comparisons.js';
 import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';
-import type { AttackSpec, BenchProfile } from './profile.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
 
-/** The profile as the report reads it. */
-export type ReportProfile = BenchProfile;
-type ReportAttack = AttackSpec;
+/** An attack of the profile, as the report reads it. */
+export interface ReportAttack {
+  name: string;
+  params?: Record<string, unknown>;
+  epsilons?: number[];
+}
+
+/** What the report reads of a benchmark profile (the bench's profile satisfies it). */
+export interface ReportProfile {
+  name: string;
+  description: string;
+  dataset: string;
+  data?: string;
+  architecture: string;
+  operators: string[];
+  trainings: string[];
+  seed: number;
+  train: { epochs: number; batch: number; lr: number; eps: number; limit?: number };
+  evaluation: {
+    n: number;
+    epsilons: number[];
+    tableEpsilon: number;
+    whiteBox: ReportAttack[];
+    transfer: { source: { operator: string; training: string; seed: number }; attacks: ReportAttack[] };
+    scoreBased: ReportAttack;
+    seed: number;
+  };
+}
 
 /** One `dcnet bench` invocation on the run folder. */
 export interface RunSession {
