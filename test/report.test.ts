@@ -1,5 +1,7 @@
 // The report layer: the paper's table layout with the noise rows, paired findings, CSV rows,
 // plots and PNG encoding.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES } from '../src/bench/profile.js';
@@ -78,5 +80,15 @@ describe('plots and images', () => {
     expect(png.toString('ascii', 37, 41)).toBe('IDAT');
     const raw = inflateSync(png.subarray(41, 41 + idatLen));
     expect([...raw.subarray(0, 7)]).toEqual([0, 0, 10, 20, 30, 40, 50]);
+  });
+});
+
+describe('module layering', () => {
+  it('reports/ never imports the bench (the bench depends on reports, not the reverse)', () => {
+    const dir = join(import.meta.dirname, '..', 'reports');
+    const offenders = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /from '[^']*src\/(bench|cli)\//.test(readFileSync(join(dir, f), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
