@@ -1,10 +1,13 @@
 // The report layer: the paper's table layout with the noise rows, paired findings, CSV rows,
 // plots and PNG encoding.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES } from '../src/bench/profile.js';
+import { writeReport } from '../src/bench/report.js';
+import { appendRecord, pinProfile } from '../src/bench/results-store.js';
 import { paperLayoutTable, renderMarkdown } from '../reports/markdown.js';
 import { renderCsv } from '../reports/csv.js';
 import { encodePng } from '../reports/png.js';
@@ -90,5 +93,19 @@ describe('module layering', () => {
       .filter((f) => f.endsWith('.ts'))
       .filter((f) => /from '[^']*src\/(bench|cli)\//.test(readFileSync(join(dir, f), 'utf8')));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('dcnet report on an old run folder', () => {
+  it('refuses results of another schema with one line saying what to do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcnet-old-'));
+    pinProfile(dir, profile);
+    const old = { ...models[0]!, schema: 'dcnet-robustness/model-result@1' };
+    appendRecord(dir, { index: 0, count: 1 }, {
+      schema: 'dcnet-robustness/cell-result@1', cellId: `evaluate:${old.model.id}`, kind: 'evaluate', modelId: old.model.id, shard: '0/1',
+      startedAt: '', finishedAt: '', wallSeconds: 1, backend: 'wasm', toolkitVersion: 't', result: { model: old },
+    });
+    expect(() => writeReport(dir)).toThrow(/model-result@1, this one reads dcnet-robustness\/model-result@2\): run `dcnet bench` into a new run folder/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
