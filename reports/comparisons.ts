@@ -117,7 +117,7 @@ export function compareAll(models: ModelResult[], operators: string[], trainings
             const r = clusterBootstrap(familyDiffs(maps(bounded.filter((o) => o !== op)), maps(unbounded.filter((o) => o !== op)), seeds));
             return { without: op, difference: r.difference, ci95: r.ci95 };
           });
-        out.push({ ...base, kind: 'bounded-vs-unbounded', a: 'bounded', b: 'unbounded', seeds: seeds.length, points: result.method === 'bootstrap' ? by.get(bounded[0]!)!.get(seeds[0]!)!.length : 0, result, leaveOneOut });
+        out.push({ ...base, kind: 'bounded-vs-unbounded', a: 'bounded', b: 'unbounded', seeds: seeds.length, points: by.get(bounded[0]!)!.get(seeds[0]!)!.length, result, leaveOneOut });
       }
     }
   }
