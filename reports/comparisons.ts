@@ -146,10 +146,16 @@ export function compareAll(models: ModelResult[], operators: string[], trainings
   });
 }
 
-/** "+12.3 percentage points (95% CI +4.0 to +20.1; McNemar p = 0.003, Holm p = 0.04)". */
+const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+const pValue = (x: number) => (x < 0.001 ? '< 0.001' : `= ${x.toPrecision(2)}`);
+
+/** "+12.3 percentage points (95% CI +4.0 to +20.1; exact McNemar p = 0.003, Holm p = 0.04)". */
 export function describeDifference(c: Comparison): string {
-  const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
-  const p = (x: number) => (x < 0.001 ? '< 0.001' : `= ${x.toPrecision(2)}`);
   const test = c.result.method === 'mcnemar' ? 'exact McNemar' : `bootstrap over ${c.seeds > 1 ? `${c.seeds} seeds and ` : ''}test points`;
-  return `${pp(c.result.difference)} percentage points (95% CI ${pp(c.result.ci95[0])} to ${pp(c.result.ci95[1])}; ${test} p ${p(c.result.p)}, Holm p ${p(c.holmP)})`;
+  return `${pp(c.result.difference)} percentage points (95% CI ${pp(c.result.ci95[0])} to ${pp(c.result.ci95[1])}; ${test} p ${pValue(c.result.p)}, Holm p ${pValue(c.holmP)})`;
+}
+
+/** For table cells: "+12.3 [+4.0, +20.1] p = 0.003, Holm p = 0.04: more robust". */
+export function describeBriefly(c: Comparison): string {
+  return `${pp(c.result.difference)} [${pp(c.result.ci95[0])}, ${pp(c.result.ci95[1])}] p ${pValue(c.result.p)}, Holm p ${pValue(c.holmP)}: ${c.word}`;
 }

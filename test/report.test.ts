@@ -45,7 +45,9 @@ describe('paper-layout tables', () => {
     // 30 of 100 test points robust only under bounded operators: a bootstrap of a constant-sign difference.
     expect(md).toMatch(/BIM \(white-box\), standard training: bounded − unbounded \+30\.0 percentage points \(95% CI \+2\d\.\d to \+3\d\.\d; bootstrap over test points p < 0\.001, Holm p < 0\.001\): bounded operators \*\*more robust\*\* than unbounded ones\./);
     // Baseline vs bounded: 35 discordant test points, all one way: exact McNemar p = 2 * 0.5^35.
-    expect(md).toMatch(/\+35\.0 percentage points \(95% CI \+2\d\.\d to \+4\d\.\d; exact McNemar p < 0\.001, Holm p < 0\.001\): more robust/);
+    expect(md).toMatch(/\| \+35\.0 \[\+2\d\.\d, \+4\d\.\d\] p < 0\.001, Holm p < 0\.001: more robust \|/);
+    // Two PGD settings are told apart by the settings that differ.
+    expect(md).toContain('| PGD(steps=15,restarts=2) (white-box) |');
     expect(md).not.toMatch(/overlap/);
     expect(md).not.toMatch(/\d points/);
     expect(md).toContain('Paper, white-box, CIFAR-10');
