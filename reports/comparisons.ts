@@ -39,7 +39,7 @@ export interface Comparison {
   result: PairedResult;
   holmP: number;
   word: Word;
-  /** Family comparisons: the difference without each operator, and who carries it if not all do. */
+  /** Claimed family differences: the difference without each operator, and who carries it if not all do. */
   leaveOneOut?: Array<{ without: string; difference: number; ci95: [number, number] }>;
   carriedBy?: string[];
 }
@@ -84,7 +84,8 @@ function pairDiffs(a: Map<number, Uint8Array>, b: Map<number, Uint8Array>, seeds
 }
 
 export function compareAll(models: ModelResult[], operators: string[], trainings: string[], lines: Line[], familyOf: (op: string) => Family): Comparison[] {
-  const out: Array<Omit<Comparison, 'holmP' | 'word'>> = [];
+  // Leave-one-out bootstraps are computed only for family differences that are claimed.
+  const out: Array<Omit<Comparison, 'holmP' | 'word' | 'leaveOneOut'> & { leaveOneOut?: () => NonNullable<Comparison['leaveOneOut']> }> = [];
   const baseline = operators.find((o) => familyOf(o) === 'baseline');
   for (const training of trainings) {
     for (const line of lines) {
@@ -111,12 +112,13 @@ export function compareAll(models: ModelResult[], operators: string[], trainings
         if (!seeds.length) continue;
         const result = clusterBootstrap(familyDiffs(maps(bounded), maps(unbounded), seeds));
         // Leave one operator out of either family (if the family keeps at least one).
-        const leaveOneOut = [...bounded, ...unbounded]
-          .filter((op) => (familyOf(op) === 'bounded' ? bounded : unbounded).length > 1)
-          .map((op) => {
-            const r = clusterBootstrap(familyDiffs(maps(bounded.filter((o) => o !== op)), maps(unbounded.filter((o) => o !== op)), seeds));
-            return { without: op, difference: r.difference, ci95: r.ci95 };
-          });
+        const leaveOneOut = () =>
+          [...bounded, ...unbounded]
+            .filter((op) => (familyOf(op) === 'bounded' ? bounded : unbounded).length > 1)
+            .map((op) => {
+              const r = clusterBootstrap(familyDiffs(maps(bounded.filter((o) => o !== op)), maps(unbounded.filter((o) => o !== op)), seeds));
+              return { without: op, difference: r.difference, ci95: r.ci95 };
+            });
         out.push({ ...base, kind: 'bounded-vs-unbounded', a: 'bounded', b: 'unbounded', seeds: seeds.length, points: by.get(bounded[0]!)!.get(seeds[0]!)!.length, result, leaveOneOut });
       }
     }
@@ -129,20 +131,15 @@ export function compareAll(models: ModelResult[], operators: string[], trainings
   });
   const adjusted = new Array<number>(out.length);
   for (const idx of groups.values()) holm(idx.map((i) => out[i]!.result.p)).forEach((p, j) => (adjusted[idx[j]!] = p));
-  return out.map((c, i) => {
+  return out.map(({ leaveOneOut: looFn, ...c }, i) => {
     const holmP = adjusted[i]!;
     const sign = Math.sign(c.result.difference);
     const claimed = holmP < ALPHA && excludesZero(c.result.ci95);
     let word: Word = claimed ? (sign > 0 ? 'more robust' : 'less robust') : 'no clear difference';
-    let carriedBy: string[] | undefined;
-    if (claimed && c.leaveOneOut) {
-      const lost = c.leaveOneOut.filter((l) => !excludesZero(l.ci95) || Math.sign(l.difference) !== sign).map((l) => l.without);
-      if (lost.length) {
-        word = 'not a family effect';
-        carriedBy = lost;
-      }
-    }
-    return { ...c, holmP, word, ...(carriedBy ? { carriedBy } : {}) };
+    const leaveOneOut = claimed && looFn ? looFn() : undefined;
+    const carriedBy = leaveOneOut?.filter((l) => !excludesZero(l.ci95) || Math.sign(l.difference) !== sign).map((l) => l.without);
+    if (carriedBy?.length) word = 'not a family effect';
+    return { ...c, holmP, word, ...(leaveOneOut ? { leaveOneOut } : {}), ...(carriedBy?.length ? { carriedBy } : {}) };
   });
 }
 
