@@ -11,7 +11,7 @@
 // - Holm's correction over all comparisons at one epsilon; words come from the adjusted
 //   p-value together with the interval (a difference is claimed only if both agree).
 import type { AttackMode, Family, ModelResult } from './model-result.js';
-import { clusterBootstrap, holm, mcnemarComparison, type PairedResult } from './stats.js';
+import { clusterBootstrap, holm, mcnemarComparison, type PairedResult } from '../src/eval/paired-stats.js';
 import { type LineKey, outcomesOf } from './tables.js';
 
 export const ALPHA = 0.05;

@@ -4,12 +4,16 @@
 // - noise fragility: random sign noise of the same norm already fools most points, so no
 //   attack can do much better and "weaker than noise" says nothing about gradients;
 // - robustness actually measured: the rows left over are valid upper bounds.
+import { discordantPairs, mcnemarExact } from './paired-stats.js';
 import { countOnes } from './wilson.js';
 import type { CheckInputs, RunRecord } from './checks.js';
 import type { AttackVerdict, ModelVerdict, SanityCheck } from './types.js';
 
 /** Random noise "breaks" a model at an epsilon when its worst draw fools at least this share of the clean-correct points. */
 export const NOISE_FRAGILE_SHARE = 0.5;
+
+/** A row counts as beaten when the stronger run fools significantly more of the same test points (exact McNemar). */
+export const BEATEN_P = 0.05;
 
 /** Checks whose failure means gradients cannot be trusted whatever the rows say. */
 const GRADIENT_CHECKS = new Set(['collapse-at-large-eps', 'input-gradients']);
@@ -52,14 +56,16 @@ export function verdicts(inp: CheckInputs, checks: SanityCheck[]): ModelVerdict 
     if (notBeyondNoise) {
       return { ...base, verdict: 'masked' as const, reason: `no stronger than random noise of the same norm (noise leaves ${pp(noiseK!, n)} robust, the attack ${pp(k, n)})` };
     }
+    // Beaten: the other run leaves more than the tolerance fewer robust, and the paired
+    // difference on the same test points is significant (a few points of non-convergence are not masking).
     const stronger = requested
       .filter((o) => o.epsilon === r.epsilon && (o.kind !== 'white-box' || moreEffort(r, o)))
-      .map((o) => ({ o, gap: k - countOnes(o.robust) }))
-      .filter((x) => x.gap > tol)
+      .map((o) => ({ o, gap: k - countOnes(o.robust), p: mcnemarExact(...discordantPairs(r.robust, o.robust)) }))
+      .filter((x) => x.gap > tol && x.p < BEATEN_P)
       .sort((a, b) => b.gap - a.gap)[0];
     if (stronger) {
       const what = stronger.o.kind === 'white-box' ? `the same attack with more effort (${stronger.o.label})` : `${stronger.o.kind} ${stronger.o.label}`;
-      return { ...base, verdict: 'masked' as const, reason: `${what} leaves ${pp(stronger.gap, n)} fewer robust` };
+      return { ...base, verdict: 'masked' as const, reason: `${what} leaves ${pp(stronger.gap, n)} fewer robust (paired exact McNemar p = ${stronger.p.toPrecision(2)})` };
     }
     return { ...base, verdict: 'measures-robustness' as const, reason: 'stronger than noise, and no black-box attack or extra effort does better' };
   });
@@ -87,3 +93,4 @@ export function verdicts(inp: CheckInputs, checks: SanityCheck[]): ModelVerdict 
   if (maskedSingle.length) reason += `; single-step rows weaker than noise or black-box attacks are unreliable: ${rowsText(maskedSingle)}`;
   return { label, reason, noiseFragileEpsilons: fragileEps, measuring, rows };
 }
+
