@@ -29,6 +29,7 @@ export function moreEffort(a: RunRecord, b: RunRecord): boolean {
 }
 
 const pp = (k: number, n: number) => `${((100 * k) / Math.max(n, 1)).toFixed(1)} percentage points`;
+const share = (k: number, n: number) => `${((100 * k) / Math.max(n, 1)).toFixed(1)}% of the test points`;
 
 export function verdicts(inp: CheckInputs, checks: SanityCheck[]): ModelVerdict {
   const n = inp.clean.length;
@@ -46,15 +47,15 @@ export function verdicts(inp: CheckInputs, checks: SanityCheck[]): ModelVerdict 
     const noiseK = noise ? countOnes(noise) : undefined;
     const notBeyondNoise = noiseK !== undefined && noiseK - k <= tol;
     if (notBeyondNoise && fragileAt(r.epsilon)) {
-      return { ...base, verdict: 'noise-fragile' as const, reason: `random noise alone leaves ${pp(noiseK!, n)} robust, this row ${pp(k, n)}: the model breaks under noise, the attack adds nothing` };
+      return { ...base, verdict: 'noise-fragile' as const, reason: `random noise alone leaves ${share(noiseK!, n)} robust, this row ${share(k, n)}: the model breaks under noise, the attack adds nothing` };
     }
     if (r.kind !== 'white-box') {
       return notBeyondNoise
-        ? { ...base, verdict: 'no-stronger-than-noise' as const, reason: `no stronger than random noise (${pp(noiseK!, n)} robust under noise)` }
+        ? { ...base, verdict: 'no-stronger-than-noise' as const, reason: `no stronger than random noise (${share(noiseK!, n)} robust under noise, ${share(k, n)} under this attack)` }
         : { ...base, verdict: 'measures-robustness' as const, reason: 'a valid black-box upper bound' };
     }
     if (notBeyondNoise) {
-      return { ...base, verdict: 'masked' as const, reason: `no stronger than random noise of the same norm (noise leaves ${pp(noiseK!, n)} robust, the attack ${pp(k, n)})` };
+      return { ...base, verdict: 'masked' as const, reason: `no stronger than random noise of the same norm (noise leaves ${share(noiseK!, n)} robust, the attack ${share(k, n)})` };
     }
     // Beaten: the other run leaves more than the tolerance fewer robust, and the paired
     // difference on the same test points is significant (a few points of non-convergence are not masking).
