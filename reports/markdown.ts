@@ -2,7 +2,7 @@
 // fragility, robustness), the paper's white-box and black-box tables (ours, then the
 // paper's) with the random-noise rows, how this run differs from the paper, every setting.
 import { DEFAULT_OPTIONS } from '../src/ops/options.js';
-import { formatDuration } from '../src/duration.js';
+import { formatDuration } from '../src/progress.js';
 import { attackLabel } from '../src/eval/index.js';
 import { compareAll, describeBriefly, describeDifference, type Comparison, type Line } from './comparisons.js';
 import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';

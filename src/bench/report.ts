@@ -1,4 +1,5 @@
-// `dcnet report`: merges every shard's results of a run and writes the report folder.
+// `dcnet report`: merges every shard's results of a run and writes the report folder. Also
+// the package's `dcnet-robustness/reports` entry: writeReport and the pure renderers.
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { renderReport, type EvaluateCellResult } from '../../reports/index.js';
@@ -7,6 +8,8 @@ import { ProfileError } from './profile.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { planCells, targetModels } from './cells.js';
 import { readPinnedProfile, readRecords, readSessions } from './results-store.js';
+
+export * from '../../reports/index.js';
 
 export interface ReportSummary {
   runDir: string;
