@@ -10,6 +10,8 @@ import { gridPng, type Tile } from './png.js';
 import { renderAccuracyVsEps } from './svg.js';
 
 export type { ReportInput, ReportProfile, RunSession } from './markdown.js';
+export { toModelResult, familyOf, operatorTitle, MODEL_RESULT_SCHEMA, type ModelResult, type AttackRow, type WorstCaseRow } from './model-result.js';
+export { compareAll, type Comparison } from './comparisons.js';
 
 /** What an evaluation cell returns: the model's result and a few example images. */
 export interface EvaluateCellResult {

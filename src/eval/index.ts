@@ -10,3 +10,12 @@ export { encodeBits, decodeBits } from './bits.js';
 export { verdicts, moreEffort, NOISE_FRAGILE_SHARE } from './verdicts.js';
 export { attackLabel } from './plan.js';
 export type { BatchOutcome } from './batch.js';
+export {
+  mcnemarExact,
+  mcnemarComparison,
+  pairedDifferenceInterval,
+  clusterBootstrap,
+  holm,
+  discordantPairs,
+  type PairedResult,
+} from './paired-stats.js';
