@@ -132,7 +132,7 @@ function progressLine(p: Progress, startedMs: number): ProgressLine {
   const computed = p.pointsDone - p.resumedPoints;
   const perPoint = computed > 0 ? (Date.now() - startedMs) / 1000 / computed : NaN;
   return {
-    label: 'points',
+    label: 'test points',
     done: p.pointsDone,
     total: p.pointsTotal,
     fields: [
@@ -155,8 +155,8 @@ export function registerAttack(program: Command): void {
     .option('--data <dir>', 'folder with the dataset files (default: its default place)')
     .option('--split <split>', 'train or test', 'test')
     .option('--source <id|dir>', 'source model (zoo id or folder) for transfer:<attack>, trained independently of --model')
-    .option('--n <count>', 'evaluate the first n points (default: the whole split)', parsePositiveInteger('--n'))
-    .option('--batch <size>', 'points per batch', parsePositiveInteger('--batch'), 100)
+    .option('--n <count>', 'evaluate the first n test points (default: the whole split)', parsePositiveInteger('--n'))
+    .option('--batch <size>', 'test points per batch', parsePositiveInteger('--batch'), 100)
     .option('--seed <seed>', 'seed of every random choice', parseInteger('--seed'), 0)
     .option('--steps <n>', 'gradient steps (bim, pgd, mi-fgsm)', parseInteger('--steps'))
     .option('--step-size <a>', 'absolute step size in [0, 1] units (bim, pgd, mi-fgsm)', parseNumber('--step-size'))
