@@ -42,7 +42,7 @@ export function dryRun(o: DryRunOptions): DryRun {
   const spec = datasetSpec(profile.dataset);
   const [h, w] = profile.dataset === 'cifar10' ? [32, 32] : [28, 28];
   const inputShape: [number, number, number] = [h, w, profile.dataset === 'cifar10' ? 3 : 1];
-  const cap = o.calibrationBatch ?? 64;
+  const cap = o.calibrationBatch ?? 32;
   const batches: Record<StepKind, number> = {
     train: Math.min(profile.train.batch, cap),
     forward: Math.min(profile.evaluation.batch, cap),
