@@ -63,7 +63,11 @@ describe('profile schema', () => {
     expect(problems((p) => (p.evaluation.tableEpsilon = 0.2))).toMatch(/tableEpsilon: 0\.2 must be one of evaluation\.epsilons/);
     expect(problems((p) => (p.evaluation.scoreBased.epsilons = [0.3]))).toMatch(/must include the table epsilon 0\.1/);
     expect(problems((p) => p.operators.push('standard'))).toMatch(/operators\.2: operator "standard" appears twice/);
-    expect(problems((p) => p.evaluation.whiteBox.push({ name: 'fgsm' }))).toMatch(/attack "fgsm" appears twice/);
+    expect(problems((p) => p.evaluation.whiteBox.push({ name: 'fgsm' }))).toMatch(/evaluation\.whiteBox\.2: attack .*"fgsm".* appears twice/);
+    // The same attack with other settings (an effort check) is not a duplicate.
+    const effort = tiny();
+    effort.evaluation.whiteBox.push({ name: 'bim', params: { steps: 6, relStepSize: 0.5 } });
+    expect(validateProfile(effort).evaluation.whiteBox).toHaveLength(3);
     expect(problems((p) => (p.evaluation.transfer.source.seed = 0))).toMatch(/transfer source standard\/standard with seed 0 is also a target/);
     expect(problems((p) => (p.evaluation.transfer.source.operator = 'tanh'))).toMatch(/Invalid operator 'tanh'/);
     expect(problems((p) => (p.dataset = 'cifar'))).toMatch(/dataset: "cifar" is not one of .* \(did you mean 'cifar10'\?\)/);

@@ -24,3 +24,17 @@ export function checkProfileData(profile: BenchProfile): number {
   }
   return test;
 }
+
+/**
+ * The split sizes a dry run costs: read from the files when they are there, else the
+ * official release's (an estimate before downloading); `note` says which.
+ */
+export function dryRunSizes(profile: BenchProfile): { train: number; test: number; note?: string } {
+  const spec = datasetSpec(profile.dataset);
+  if (profile.data === undefined && spec.defaultDir === undefined) {
+    return { ...spec.releaseSizes, note: `no --data: ${profile.dataset}'s published split sizes assumed` };
+  }
+  const sizes = { train: splitSize(profile, 'train'), test: splitSize(profile, 'test') };
+  const n = profile.evaluation.n;
+  return n > sizes.test ? { ...sizes, note: `evaluation.n ${n} exceeds the ${sizes.test} test images: a run refuses it (--set evaluation.n=${sizes.test})` } : sizes;
+}

@@ -119,9 +119,10 @@ export const ProfileSchema = strict({
   duplicates(['operators'], p.operators, 'operator');
   duplicates(['trainings'], p.trainings, 'training');
   duplicates(['evaluation', 'epsilons'], e.epsilons, 'epsilon');
-  // Results are keyed by attack name within a mode: two of one name would overwrite each other.
-  duplicates(['evaluation', 'whiteBox'], e.whiteBox.map((a) => a.name), 'attack');
-  duplicates(['evaluation', 'transfer', 'attacks'], e.transfer.attacks.map((a) => a.name), 'attack');
+  // One attack may run twice with other settings (an effort check), never identically.
+  const setting = (a: AttackSpec) => JSON.stringify({ name: a.name, params: a.params ?? {}, epsilons: a.epsilons ?? e.epsilons });
+  duplicates(['evaluation', 'whiteBox'], e.whiteBox.map(setting), 'attack');
+  duplicates(['evaluation', 'transfer', 'attacks'], e.transfer.attacks.map(setting), 'attack');
   if (!e.epsilons.includes(e.tableEpsilon)) issue(['evaluation', 'tableEpsilon'], `${e.tableEpsilon} must be one of evaluation.epsilons (${e.epsilons.join(', ')})`);
   const attacks: Array<[Array<string | number>, { name: string; epsilons?: number[] | undefined }]> = [
     ...e.whiteBox.map((a, i) => [['evaluation', 'whiteBox', i], a] as [Array<string | number>, typeof a]),

@@ -8,7 +8,7 @@ import { BUILTIN_PROFILES, loadProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
 import { calibrator } from '../../bench/calibration.js';
 import { dryRun } from '../../bench/dry-run.js';
-import { checkProfileData, splitSize } from '../../bench/profile-data.js';
+import { checkProfileData, dryRunSizes } from '../../bench/profile-data.js';
 import { RUN_NAME } from '../../bench/profile-schema.js';
 import { formatDuration } from '../../bench/progress.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
@@ -71,22 +71,16 @@ export function registerBench(program: Command): void {
       const jobs = positiveInt('--jobs', opts.jobs);
       const shard = resolveShard(opts.shard, process.env, opts.shards ? positiveInt('--shards', opts.shards) : undefined);
       const runDir = resolve(opts.out ?? join('reports', opts.run ?? profile.name));
-      // The dataset is read and the profile checked against it before any work.
-      const testSize = checkProfileData(profile);
-      const info = await startRuntime(opts.backend);
       if (opts.dryRun) {
-        const { text } = dryRun({
-          profile,
-          shard,
-          jobs,
-          backend: info.name,
-          sizes: { train: splitSize(profile, 'train'), test: testSize },
-          calibrator: calibrator(),
-          log: (line) => process.stderr.write(`${line}\n`),
-        });
-        process.stdout.write(text);
+        const { note, ...sizes } = dryRunSizes(profile);
+        const info = await startRuntime(opts.backend);
+        const { text } = dryRun({ profile, shard, jobs, backend: info.name, sizes, calibrator: calibrator(), log: (line) => process.stderr.write(`${line}\n`) });
+        process.stdout.write(text + (note ? `(${note})\n` : ''));
         return;
       }
+      // The dataset is read and the profile checked against it before any work.
+      checkProfileData(profile);
+      const info = await startRuntime(opts.backend);
       process.stderr.write(
         `bench: profile ${profile.name}, ${jobs} worker(s), shard ${shard.index}/${shard.count}, run folder ${runDir}, zoo ${resolve(opts.zoo)}\n`,
       );
