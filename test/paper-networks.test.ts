@@ -112,6 +112,6 @@ describe.each(['cnn9', 'resnet32'])('%s on 3-channel images', (architecture) => 
         tf.dispose([x, y]);
         model.dispose();
       }
-    });
+    }, 600_000); // minutes on a loaded 2-core machine
   }
 });

@@ -53,6 +53,8 @@ function accuracies(runDir: string): Record<string, unknown> {
 }
 
 const single = join(root, 'single');
+// Whole CLI runs of cnn9: minutes on a loaded 2-core machine.
+const SLOW = 900_000;
 
 describe('dcnet bench --profile paper on the CIFAR-10 fixture', () => {
   it('trains cnn9 models, attacks them and writes the report', () => {
@@ -68,7 +70,7 @@ describe('dcnet bench --profile paper on the CIFAR-10 fixture', () => {
     const md = readFileSync(join(single, 'report.md'), 'utf8');
     expect(md).toContain('`cifar10/cnn9/standard/standard/s1`');
     expect(existsSync(join(single, 'examples.png'))).toBe(true);
-  });
+  }, SLOW);
 
   it('3 shards into one run folder, merged by dcnet report, equal the single run', () => {
     const runDir = join(root, 'sharded');
@@ -85,5 +87,5 @@ describe('dcnet bench --profile paper on the CIFAR-10 fixture', () => {
     ]);
     expect(dcnet(['report', '--run', runDir]).stdout).toMatch(/3 models/);
     expect(accuracies(runDir)).toEqual(accuracies(single));
-  });
+  }, SLOW);
 });
