@@ -108,21 +108,21 @@ export const ProfileSchema = strict({
   }),
 }).superRefine((p, ctx) => {
   const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
-  const duplicates = (path: Array<string | number>, values: unknown[], what: string) => {
+  const duplicates = (path: Array<string | number>, values: unknown[], what: (i: number) => string) => {
     const seen = new Set<unknown>();
     for (const [i, v] of values.entries()) {
-      if (seen.has(v)) issue([...path, i], `${what} ${JSON.stringify(v)} appears twice`);
+      if (seen.has(v)) issue([...path, i], `${what(i)} appears twice`);
       seen.add(v);
     }
   };
   const e = p.evaluation;
-  duplicates(['operators'], p.operators, 'operator');
-  duplicates(['trainings'], p.trainings, 'training');
-  duplicates(['evaluation', 'epsilons'], e.epsilons, 'epsilon');
+  duplicates(['operators'], p.operators, (i) => `operator "${p.operators[i]}"`);
+  duplicates(['trainings'], p.trainings, (i) => `training "${p.trainings[i]}"`);
+  duplicates(['evaluation', 'epsilons'], e.epsilons, (i) => `epsilon ${e.epsilons[i]}`);
   // One attack may run twice with other settings (an effort check), never identically.
   const setting = (a: AttackSpec) => JSON.stringify({ name: a.name, params: a.params ?? {}, epsilons: a.epsilons ?? e.epsilons });
-  duplicates(['evaluation', 'whiteBox'], e.whiteBox.map(setting), 'attack');
-  duplicates(['evaluation', 'transfer', 'attacks'], e.transfer.attacks.map(setting), 'attack');
+  duplicates(['evaluation', 'whiteBox'], e.whiteBox.map(setting), (i) => `attack ${e.whiteBox[i]!.name} with the same settings`);
+  duplicates(['evaluation', 'transfer', 'attacks'], e.transfer.attacks.map(setting), (i) => `attack ${e.transfer.attacks[i]!.name} with the same settings`);
   if (!e.epsilons.includes(e.tableEpsilon)) issue(['evaluation', 'tableEpsilon'], `${e.tableEpsilon} must be one of evaluation.epsilons (${e.epsilons.join(', ')})`);
   const attacks: Array<[Array<string | number>, { name: string; epsilons?: number[] | undefined }]> = [
     ...e.whiteBox.map((a, i) => [['evaluation', 'whiteBox', i], a] as [Array<string | number>, typeof a]),
