@@ -1,4 +1,6 @@
 // A mistake in a benchmark profile or its overrides: printed by the CLI as one line.
-export class ProfileError extends Error {
+import { UserError } from '../errors.js';
+
+export class ProfileError extends UserError {
   override name = 'ProfileError';
 }
