@@ -4,8 +4,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError, loadDataset } from '../src/data/index.js';
-import { writeCifarFixture } from './helpers/datasets.js';
+import { loadDataset } from '../src/data/index.js';
+import { expectDataError, writeCifarFixture } from './helpers/datasets.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dcnet-cifar-fixture-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -19,17 +19,6 @@ function copy(name: string): string {
   mkdirSync(dir);
   for (const f of readdirSync(fixture)) copyFileSync(join(fixture, f), join(dir, f));
   return dir;
-}
-
-function expectDataError(fn: () => unknown, ...patterns: RegExp[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(DataError);
-  for (const p of patterns) expect((err as Error).message).toMatch(p);
 }
 
 describe('CIFAR-10 fixture', () => {

@@ -10,7 +10,7 @@ import { tf } from '../src/tf.js';
 import type { Tensor, Tensor4D } from '../src/tf.js';
 import { DecoupledConv2D } from '../src/layers/decoupled-conv2d.js';
 import { parseOperatorId } from '../src/ops/options.js';
-import { seededUniform } from './helpers/reference.js';
+import { relativeError, seededUniform } from './helpers/reference.js';
 
 /** The paper networks' layer kinds at their channel counts, on 2 x 16x16x3 images. */
 function paperLayers(operator: string): tf.LayersModel {
@@ -33,17 +33,6 @@ function paperLayers(operator: string): tf.LayersModel {
 }
 
 const REL_TOL = 2e-4;
-
-/** max |a - b| / max |b|: float32 sums in another order differ by rounding only. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 interface Outputs {
   logits: Float32Array;

@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeCifar10, encodeIdx } from '../../src/data/index.js';
+import { expect } from 'vitest';
+import { DataError, encodeCifar10, encodeIdx } from '../../src/data/index.js';
 import { seededUniform } from './reference.js';
 
 export interface Written {
@@ -99,4 +100,17 @@ export function writeCifarFixture(dir: string, o: { perBatch: number; test: numb
   const test = make(o.test, o.seed * 10 + 2);
   writeFileSync(join(dir, 'test_batch.bin'), encodeCifar10(test.pixels, test.labels));
   return { train, test };
+}
+
+/** `fn` throws a DataError whose message matches every pattern. */
+export function expectDataError(fn: () => unknown, ...patterns: RegExp[]): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(DataError);
+  expect((caught as Error).name).toBe('DataError');
+  for (const p of patterns) expect((caught as Error).message).toMatch(p);
 }
