@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DataError,
   DEBIAN_FASHION_MNIST_DIR,
   encodeCifar10,
   encodeIdx,
   loadDataset,
 } from '../src/data/index.js';
-import { writeIdxDataset, writeCifarDataset } from './helpers/datasets.js';
+import { expectDataError, writeIdxDataset, writeCifarDataset } from './helpers/datasets.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dcnet-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -22,18 +21,6 @@ const fresh = (): string => {
   mkdirSync(dir);
   return dir;
 };
-
-function expectDataError(fn: () => unknown, ...patterns: RegExp[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(DataError);
-  expect((caught as Error).name).toBe('DataError');
-  for (const p of patterns) expect((caught as Error).message).toMatch(p);
-}
 
 describe('IDX reader', () => {
   for (const gzip of [false, true]) {

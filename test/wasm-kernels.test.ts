@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import { currentBackend, initBackend } from '../src/backend.js';
 import { WASM_KERNELS } from '../src/wasm-kernels/index.js';
-import { seededUniform } from './helpers/reference.js';
+import { relativeError, seededUniform } from './helpers/reference.js';
 
 const REL_TOL = 1e-4;
 
@@ -26,16 +26,6 @@ async function runOn(backend: string, call: Call): Promise<{ shape: number[]; da
   const result = { shape: out.shape, data: Float32Array.from(out.dataSync()) };
   tf.dispose([out, ...Object.values(inputs)]);
   return result;
-}
-
-function relativeError(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 async function expectMatchesCpu(call: Call): Promise<void> {

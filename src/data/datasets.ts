@@ -31,6 +31,8 @@ export interface DatasetSpec {
   defaultDir: string | undefined;
   /** Says where to get the files; ends every missing-file error. */
   hint: string;
+  /** The official release's split sizes (a cost estimate before the files are there). */
+  releaseSizes: { train: number; test: number };
   read(dir: string, split: Split): RawSplit;
 }
 
@@ -88,7 +90,8 @@ const DATA_HINT = 'Give the folder that holds them with --data DIR.';
 
 /** MNIST-like datasets: 10 classes, IDX files, Linf epsilon 0.1 by default. */
 function idxDataset(name: DatasetName, classNames: readonly string[], defaultDir: string | undefined, hint: string): DatasetSpec {
-  return { name, numClasses: 10, classNames, defaultEpsilon: 0.1, defaultDir, hint, read: (dir, split) => readIdxSplit(dir, split, hint) };
+  const releaseSizes = name === 'fashion-mnist-embedded' ? { train: 10000, test: 2000 } : { train: 60000, test: 10000 };
+  return { name, numClasses: 10, classNames, defaultEpsilon: 0.1, defaultDir, hint, releaseSizes, read: (dir, split) => readIdxSplit(dir, split, hint) };
 }
 
 const CIFAR_HINT =
@@ -126,6 +129,7 @@ export const DATASETS: Record<DatasetName, DatasetSpec> = {
     defaultEpsilon: 8 / 255,
     defaultDir: undefined,
     hint: CIFAR_HINT,
+    releaseSizes: { train: 50000, test: 10000 },
     read: (dir, split) => readCifarSplit(dir, split, CIFAR_HINT),
   },
 };

@@ -20,10 +20,14 @@ export interface PerfOptions {
   batch: number;
   steps: number;
   warmup: number;
-  inputShape: [number, number, number];
+  /** Default: the network's dataset shape (28x28x1 for small-cnn, 32x32x3 for cnn9 and resnet32). */
+  inputShape?: [number, number, number];
   seed: number;
   clock: Clock;
 }
+
+/** The image shape each network is studied on (Fashion-MNIST, CIFAR-10). */
+export const NETWORK_INPUT_SHAPE: Record<string, [number, number, number]> = { 'small-cnn': [28, 28, 1], cnn9: [32, 32, 3], resnet32: [32, 32, 3] };
 
 /** height,width,channels */
 function shape(value: string): [number, number, number] {
@@ -44,7 +48,7 @@ export function buildPerfProgram(): Command {
     .option('--batch <n>', 'images per step', parsePositiveInteger('--batch'), 128)
     .option('--steps <n>', 'timed steps per cell (images/s from the median step)', parsePositiveInteger('--steps'), 20)
     .option('--warmup <n>', 'untimed steps first', parseInteger('--warmup', { min: 0 }), 3)
-    .option('--input-shape <h,w,c>', 'image shape', shape, [28, 28, 1] as [number, number, number])
+    .option('--input-shape <h,w,c>', "image shape (default: the network's, 28,28,1 or 32,32,3)", shape)
     .option('--seed <n>', 'seed of weights and data', parseInteger('--seed'), 1)
     .addOption(
       new Option('--clock <clock>', 'wall: elapsed time; cpu: process CPU time (steadier on a shared machine)')
@@ -68,7 +72,7 @@ export async function runPerf(
   }
   const info = await startRuntime(o.backend, o.json);
   const settings: PerfSettings = {
-    inputShape: o.inputShape,
+    inputShape: o.inputShape ?? NETWORK_INPUT_SHAPE[o.network]!,
     classes: 10,
     steps: o.steps,
     warmup: o.warmup,

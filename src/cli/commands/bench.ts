@@ -6,8 +6,12 @@ import { writeReport } from '../../bench/report.js';
 import { resolveShard } from '../../bench/cells.js';
 import { BUILTIN_PROFILES, loadProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
+import { calibrator } from '../../bench/calibration.js';
+import { dryRun } from '../../bench/dry-run.js';
+import { checkProfileData, dryRunSizes } from '../../bench/profile-data.js';
+import { RUN_NAME } from '../../bench/profile-schema.js';
 import { formatDuration } from '../../progress.js';
-import { BACKEND_OPTION_HELP, PartialFailure, startRuntime } from '../runtime.js';
+import { BACKEND_OPTION_HELP, PartialFailure, startRuntime, UsageError } from '../runtime.js';
 import { parsePositiveInteger } from '../options.js';
 
 interface BenchOptions {
@@ -23,6 +27,9 @@ interface BenchOptions {
   data?: string;
   progress: boolean;
   report: boolean;
+  set: string[];
+  patch?: string;
+  dryRun?: boolean;
 }
 
 export function registerBench(program: Command): void {
@@ -39,19 +46,35 @@ export function registerBench(program: Command): void {
     .option('--shards <n>', 'shard count when the index comes from the environment', parsePositiveInteger('--shards'))
     .option('--data <dir>', 'dataset folder (for datasets that are not embedded)')
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
+    .option('--set <key=value>', 'override one profile field by its dotted path, e.g. train.epochs=1 (repeatable; JSON values)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--patch <json|file>', 'JSON merge patch applied to the profile before --set (inline {...} or a file)')
+    .option('--dry-run', 'print the cells, models and attacks and an estimate of the cost; run nothing')
     .option('--no-progress', 'no progress display')
     .option('--no-report', 'do not write the report at the end (shards: run `dcnet report` after all)')
     .action(async (opts: BenchOptions) => {
+      const overrides = { set: opts.set, ...(opts.patch !== undefined ? { patch: opts.patch } : {}) };
       if (opts.printProfile !== undefined) {
         const name = typeof opts.printProfile === 'string' ? opts.printProfile : opts.profile;
-        process.stdout.write(JSON.stringify(loadProfile(name), null, 2) + '\n');
+        process.stdout.write(JSON.stringify(loadProfile(name, overrides), null, 2) + '\n');
         return;
       }
-      const profile = loadProfile(opts.profile);
+      if (opts.run !== undefined && !RUN_NAME.test(opts.run)) {
+        throw new UsageError(`Invalid --run '${opts.run}': a plain folder name (letters, digits, '.', '_', '-'); use --out for a path.`);
+      }
+      const profile = loadProfile(opts.profile, overrides);
       if (opts.data) profile.data = resolve(opts.data);
       const jobs = opts.jobs;
       const shard = resolveShard(opts.shard, process.env, opts.shards);
       const runDir = resolve(opts.out ?? join('reports', opts.run ?? profile.name));
+      if (opts.dryRun) {
+        const { note, ...sizes } = dryRunSizes(profile);
+        const info = await startRuntime(opts.backend);
+        const { text } = dryRun({ profile, shard, jobs, backend: info.name, sizes, calibrator: calibrator(), log: (line) => process.stderr.write(`${line}\n`) });
+        process.stdout.write(text + (note ? `(${note})\n` : ''));
+        return;
+      }
+      // The dataset is read and the profile checked against it before any work.
+      checkProfileData(profile);
       const info = await startRuntime(opts.backend);
       process.stderr.write(
         `bench: profile ${profile.name}, ${jobs} worker(s), shard ${shard.index}/${shard.count}, run folder ${runDir}, zoo ${resolve(opts.zoo)}\n`,
