@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { planCells, targetModels } from '../src/bench/cells.js';
-import { readPinnedProfile, readRecords, readSessions } from '../src/bench/results-store.js';
+import { readPinnedPlugins, readPinnedProfile, readRecords, readSessions } from '../src/bench/results-store.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { renderCsv } from './csv.js';
 import { decodeImages, type ExampleSet, perturbationTile } from './examples.js';
@@ -74,6 +74,7 @@ export function writeReport(runDir: string): ReportSummary {
       generatedAt: new Date().toISOString(),
       missing,
       examplesLegend: grid?.legend,
+      plugins: readPinnedPlugins(runDir),
     }),
   );
   const plots: Array<[string, 'white-box' | 'transfer' | 'score-based', string]> = [

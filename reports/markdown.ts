@@ -1,5 +1,6 @@
 // report.md: the paper's white-box and black-box tables (ours, then the paper's), the
 // bounded-vs-unbounded summary, the gradient-masking verdicts, and every setting.
+import type { PluginRecord } from '../attacks/plugins.js';
 import type { BenchProfile } from '../src/bench/profile.js';
 import type { SessionRecord } from '../src/bench/results-store.js';
 import { formatDuration } from '../src/bench/progress.js';
@@ -21,6 +22,8 @@ export interface ReportInput {
   missing: string[];
   /** What examples.png shows, column by column. */
   examplesLegend?: string;
+  /** Attack plugins the run loaded (pinned in the run folder). */
+  plugins?: PluginRecord[];
 }
 
 const ATTACK_TITLES: Record<string, string> = { fgsm: 'FGSM', bim: 'BIM', pgd: 'PGD', 'mi-fgsm': 'MI-FGSM', square: 'Square', worst: 'worst case', none: 'none' };
@@ -242,6 +245,9 @@ function settings(input: ReportInput): string {
     ['accuracy definitions', 'robust accuracy = correct and not fooled, over all points (RobustBench); conditional = over clean-correct points (ART, in results.csv); 95% Wilson intervals'],
     ['backend', input.backend],
     ['toolkit', `dcnet-robustness ${input.toolkitVersion}`],
+    ...(input.plugins?.length
+      ? [['attack plugins', input.plugins.map((pl) => `${pl.name} (attacks ${pl.attacks.join(', ')}; \`${pl.path}\`, sha256 \`${pl.sha256}\`)`).join('; ')] as [string, string]]
+      : []),
     ['wall time', wallTime(input)],
     ['compute', `${(input.cellSeconds / 60).toFixed(1)} cell-minutes (sum of every cell's own time)`],
     ['generated', input.generatedAt],

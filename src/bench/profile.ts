@@ -25,6 +25,8 @@ export interface AttackSpec {
 export interface BenchProfile {
   name: string;
   description: string;
+  /** Attack plugin modules (paths relative to the profile file, or package names). */
+  plugins?: string[];
   /** Dataset name (fashion-mnist-embedded, fashion-mnist, mnist, cifar10) and optional folder. */
   dataset: string;
   data?: string;
@@ -185,6 +187,9 @@ export function validateProfile(input: unknown, where = '(inline)'): BenchProfil
   const p = input as BenchProfile;
   if (typeof p.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(p.name)) {
     fail(where, `'name' must be letters, digits, '.', '_' or '-' (it names the report folder).`);
+  }
+  if (p.plugins !== undefined && (!Array.isArray(p.plugins) || !p.plugins.every((x) => typeof x === 'string' && x.trim() !== ''))) {
+    fail(where, `'plugins' must be a list of module paths (relative to the profile file) or package names.`);
   }
   if (!(DATASET_NAMES as readonly string[]).includes(p.dataset)) {
     fail(where, `'dataset' ${JSON.stringify(p.dataset)} is unknown. Valid values: ${DATASET_NAMES.join(', ')}.`);

@@ -7,6 +7,7 @@ import { registerZoo } from './commands/zoo.js';
 import { registerAttack } from './commands/attack.js';
 import { registerBench } from './commands/bench.js';
 import { registerReport } from './commands/report.js';
+import { registerCheckAttack } from './commands/check-attack.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerAttack(program);
   registerBench(program);
   registerReport(program);
+  registerCheckAttack(program);
   return program;
 }
 
@@ -30,7 +32,8 @@ const USER_ERRORS = new Set(['UsageError', 'OptionError', 'BackendError', 'DataE
 export async function main(argv: string[] = process.argv): Promise<number> {
   try {
     await buildProgram().exitOverride().parseAsync(argv);
-    return 0;
+    // A command that failed softly (failed checks or cells) set the exit code itself.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof Error && USER_ERRORS.has(err.name)) {

@@ -8,10 +8,11 @@ import { loadModel } from '../../io/fs-handler.js';
 import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadDataset } from '../../data/index.js';
-import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
+import { checkEpsilon, getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';
 import { evaluate, type AttackRequest, type EvaluationResult } from '../../eval/index.js';
 import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
 import { formatEvaluation } from '../format-evaluation.js';
+import { pluginOption } from '../plugins.js';
 
 interface AttackOptions {
   model: string;
@@ -37,6 +38,7 @@ interface AttackOptions {
   out?: string;
   checkpoint?: string;
   backend: string;
+  plugin: string[];
 }
 
 /** "0,2/255,8/255" -> [0, 0.00784, 0.03137]. */
@@ -130,11 +132,11 @@ function modelShape(model: tf.LayersModel): [number, number, number] | undefined
 }
 
 export function registerAttack(program: Command): void {
-  program
-    .command('attack')
+  pluginOption(program
+    .command('attack'))
     .description('attack a model: clean, robust and conditional robust accuracy with 95% intervals and sanity checks')
     .requiredOption('--model <id|dir>', 'zoo model id (e.g. fashion-mnist/small-cnn/tanh-cosine/standard/s0) or saved model folder')
-    .requiredOption('--attack <names>', 'comma-separated attacks: fgsm, bim, pgd, mi-fgsm, square; transfer:<name> with --source')
+    .requiredOption('--attack <names>', 'comma-separated attacks (dcnet info lists them, with --plugin too); transfer:<name> with --source')
     .requiredOption('--eps <list>', 'comma-separated Linf epsilons in [0, 1], fractions allowed (0,2/255,8/255)')
     .option('--dataset <name>', "dataset to attack on (default: a zoo model's own; required for a plain model folder)")
     .option('--zoo <dir>', 'zoo folder (default: $DCNET_ZOO or ./zoo)')
@@ -157,12 +159,15 @@ export function registerAttack(program: Command): void {
     .option('--checkpoint <file>', 'save finished batches to this JSON-lines file; rerunning the same command resumes from it')
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
     .action(async (opts: AttackOptions) => {
+      // Plugins first: their attacks are named in --attack.
+      const plugins = await loadPlugins(opts.plugin);
       const attacks = attackRequests(opts);
       const n = parseNumber('--n', opts.n, true);
       const batch = parseNumber('--batch', opts.batch, true)!;
       const seed = parseNumber('--seed', opts.seed, true)!;
       if (n !== undefined && n < 1) throw new UsageError('--n must be at least 1.');
       await startRuntime(opts.backend, !!opts.json);
+      if (!opts.json) for (const p of plugins) process.stderr.write(`plugin ${p.name}: ${p.attacks.join(', ')} (sha256 ${p.sha256.slice(0, 12)}…)\n`);
       const target = await openModel(opts.model, opts.zoo);
       const source = opts.source ? await openModel(opts.source, opts.zoo) : undefined;
       const chosen = chooseDataset(opts, target);
@@ -197,7 +202,11 @@ export function registerAttack(program: Command): void {
           : undefined,
       });
       if (progress) process.stderr.write('\r\x1b[K');
-      const json = JSON.stringify({ dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...result }, null, 2);
+      const json = JSON.stringify(
+        { dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...(plugins.length ? { plugins } : {}), ...result },
+        null,
+        2,
+      );
       if (opts.out) writeFileAtomic(opts.out, json + '\n');
       process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');
       target.model.dispose();

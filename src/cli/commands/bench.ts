@@ -1,13 +1,15 @@
 // `dcnet bench`: the whole robustness study (train every model, attack it, report).
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeReport } from '../../../reports/index.js';
 import { resolveShard } from '../../bench/cells.js';
-import { BUILTIN_PROFILES, loadProfile } from '../../bench/profile.js';
+import { BUILTIN_PROFILES, loadProfile, type BenchProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
 import { formatDuration } from '../../bench/progress.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
+import { getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';
+import { pluginOption } from '../plugins.js';
 
 interface BenchOptions {
   profile: string;
@@ -22,6 +24,7 @@ interface BenchOptions {
   data?: string;
   progress: boolean;
   report: boolean;
+  plugin: string[];
 }
 
 function positiveInt(name: string, value: string): number {
@@ -30,9 +33,15 @@ function positiveInt(name: string, value: string): number {
   return n;
 }
 
+/** Every attack the profile names exists (built-in or from its plugins) and takes its parameters. */
+function checkProfileAttacks(profile: BenchProfile): void {
+  const e = profile.evaluation;
+  for (const a of [...e.whiteBox, ...e.transfer.attacks, e.scoreBased]) resolveParams(getAttack(a.name), a.params);
+}
+
 export function registerBench(program: Command): void {
-  program
-    .command('bench')
+  pluginOption(program
+    .command('bench'))
     .description('run the robustness benchmark: train every model of a profile, attack it, write the report')
     .option('--profile <name|file>', `built-in profile (${Object.keys(BUILTIN_PROFILES).join(', ')}) or a JSON file`, 'quick')
     .option('--print-profile [name]', 'print a profile as JSON (a starting point for your own) and exit')
@@ -54,6 +63,12 @@ export function registerBench(program: Command): void {
       }
       const profile = loadProfile(opts.profile);
       if (opts.data) profile.data = resolve(opts.data);
+      // --plugin paths start from the current folder, the profile's from the profile file's.
+      const plugins = [
+        ...(await loadPlugins(opts.plugin)),
+        ...(await loadPlugins(profile.plugins ?? [], BUILTIN_PROFILES[opts.profile] ? process.cwd() : dirname(resolve(opts.profile)))),
+      ].filter((p, i, all) => all.findIndex((q) => q.path === p.path) === i);
+      checkProfileAttacks(profile);
       const jobs = positiveInt('--jobs', opts.jobs);
       const shard = resolveShard(opts.shard, process.env, opts.shards ? positiveInt('--shards', opts.shards) : undefined);
       const runDir = resolve(opts.out ?? join('reports', opts.run ?? profile.name));
@@ -61,7 +76,8 @@ export function registerBench(program: Command): void {
       process.stderr.write(
         `bench: profile ${profile.name}, ${jobs} worker(s), shard ${shard.index}/${shard.count}, run folder ${runDir}, zoo ${resolve(opts.zoo)}\n`,
       );
-      const outcome = await runBench({ profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress });
+      for (const p of plugins) process.stderr.write(`bench: plugin ${p.name}: ${p.attacks.join(', ')} (sha256 ${p.sha256.slice(0, 12)}…)\n`);
+      const outcome = await runBench({ profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress, plugins });
       process.stderr.write(
         `bench: ${outcome.ran} cells run, ${outcome.alreadyDone} already done, ${outcome.failed.length} failed, ` +
           `${outcome.skipped.length} skipped, in ${formatDuration(outcome.wallSeconds)}\n`,
