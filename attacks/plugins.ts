@@ -101,7 +101,6 @@ async function loadOne(spec: string, base: string): Promise<PluginRecord> {
     try {
       await register(api);
     } catch (err) {
-      if (err instanceof AttackError) throw err;
       throw new PluginError(`Plugin ${path}: register(api) threw: ${(err as Error).message}`);
     }
   }
@@ -111,7 +110,12 @@ async function loadOne(spec: string, base: string): Promise<PluginRecord> {
         `or a function register(api) that calls api.registerAttack(...).`,
     );
   }
-  registerAttacks(defs, path);
+  try {
+    registerAttacks(defs, path);
+  } catch (err) {
+    // The registry's checks (declarations, name clashes) say what is wrong; say it as a plugin error.
+    throw err instanceof PluginError ? err : new PluginError((err as Error).message);
+  }
   const record: PluginRecord = { name, path, sha256, attacks: [...new Set(defs.map((d) => d.name))] };
   LOADED.set(path, record);
   return record;
