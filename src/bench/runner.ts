@@ -9,7 +9,8 @@ import type { BenchProfile } from './profile.js';
 import { RunProgress } from './progress.js';
 import { appendRecord, appendSession, type CellRecord, pinPlugins, pinProfile, readRecords } from './results-store.js';
 import type { PluginRecord } from '../../attacks/index.js';
-import { TaskError, WorkerPool } from './worker-pool.js';
+import { WorkerPool } from './worker-pool.js';
+import { UserError } from '../errors.js';
 
 export interface BenchOptions {
   profile: BenchProfile;
@@ -113,11 +114,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
           outcome.ran++;
           progress.finish(cell.id, true);
         } catch (err) {
-          const message = err instanceof TaskError || err instanceof Error ? err.message : String(err);
+          const message = err instanceof Error ? err.message : String(err);
           outcome.failed.push({ cellId: cell.id, message });
           progress.finish(cell.id, false);
-          if (err instanceof TaskError && err.workerStack && !err.userError) {
-            process.stderr.write(`\n${cell.id} failed:\n${err.workerStack}\n`);
+          // A user error is its one-line message; anything else is a bug: show where it happened.
+          if (err instanceof Error && !(err instanceof UserError) && err.stack) {
+            process.stderr.write(`\n${cell.id} failed:\n${err.stack}\n`);
           }
           throw err;
         }

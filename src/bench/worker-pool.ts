@@ -1,23 +1,13 @@
 // A fixed pool of worker threads, one TF.js runtime each; a task goes to an idle worker.
 // Parallelism across cells is how the benchmark uses every core.
 import { Worker } from 'node:worker_threads';
+import { deserializeError, type SerializedError } from '../errors.js';
 
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; taskId: string; text: string; fraction?: number }
   | { type: 'done'; taskId: string; value: unknown }
-  | { type: 'failed'; taskId: string; message: string; stack?: string; userError: boolean };
-
-export class TaskError extends Error {
-  constructor(
-    message: string,
-    readonly userError: boolean,
-    readonly workerStack?: string,
-  ) {
-    super(message);
-    this.name = 'TaskError';
-  }
-}
+  | { type: 'failed'; taskId: string; error: SerializedError };
 
 interface Slot {
   worker: Worker;
@@ -50,7 +40,7 @@ export class WorkerPool {
     });
     worker.on('error', (err) => {
       // A crashed worker fails its task; the pool stops using it.
-      for (const [id, h] of this.handlers) h.reject(new TaskError(`worker crashed while running ${id}: ${err.message}`, false, err.stack));
+      for (const [id, h] of this.handlers) h.reject(Object.assign(new Error(`worker crashed while running ${id}: ${err.message}`), { stack: err.stack }));
       this.handlers.clear();
     });
     return { worker, ready, busy: false };
@@ -61,7 +51,7 @@ export class WorkerPool {
     if (!h) return;
     this.handlers.delete(msg.taskId);
     if (msg.type === 'done') h.resolve(msg.value);
-    else h.reject(new TaskError(msg.message, msg.userError, msg.stack));
+    else h.reject(deserializeError(msg.error));
   }
 
   private acquire(): Promise<Slot> {

@@ -1,14 +1,13 @@
 // A benchmark worker thread: one TF.js runtime, runs the cells the pool sends it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
+import { serializeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { loadRecordedPlugins } from '../../attacks/plugins.js';
 import { executeCell } from './executors.js';
 import type { Cell } from './cells.js';
 import type { WorkerSetup } from './runner.js';
 import type { WorkerMessage } from './worker-pool.js';
-
-const USER_ERRORS = new Set(['UsageError', 'OptionError', 'DataError', 'ZooError', 'AttackError', 'ProfileError', 'BackendError']);
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -29,7 +28,6 @@ port.on('message', async ({ taskId, task }: { taskId: string; task: Cell }) => {
     const result = await executeCell(task, setup, (text, fraction) => post({ type: 'progress', taskId, text, fraction }));
     post({ type: 'done', taskId, value: { result, backend: backend.name, toolkitVersion: VERSION } });
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    post({ type: 'failed', taskId, message: e.message, stack: e.stack, userError: USER_ERRORS.has(e.name) });
+    post({ type: 'failed', taskId, error: serializeError(err) });
   }
 });
