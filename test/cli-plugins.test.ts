@@ -2,7 +2,7 @@
 // and attack with --plugin, and a bench run whose worker threads load the plugin, pin it in
 // the run folder, and put its attack in results.csv and report.md.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,11 +94,13 @@ ${PLUGIN_BODIES.good}
     const profile = JSON.parse(print.stdout);
     profile.name = 'plug';
     profile.operators = ['standard'];
-    profile.plugins = ['./bench-plugin.mjs'];
+    // Relative to the profile file, not to the current folder.
+    profile.plugins = ['../bench-plugin.mjs'];
     profile.evaluation.whiteBox.push({ name: 'half-fgsm', params: { scale: 1 } });
-    writeFileSync(join(dir, 'plug.json'), JSON.stringify(profile));
+    mkdirSync(join(dir, 'profiles'));
+    writeFileSync(join(dir, 'profiles', 'plug.json'), JSON.stringify(profile));
     const run = join(dir, 'run');
-    const args = ['bench', '--profile', 'plug.json', '--out', run, '--zoo', join(dir, 'zoo'), '--jobs', '2', '--no-progress'];
+    const args = ['bench', '--profile', 'profiles/plug.json', '--out', run, '--zoo', join(dir, 'zoo'), '--jobs', '2', '--no-progress'];
     const r = dcnet(args, { PLUGIN_LOG: log });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/3 cells run, 0 already done, 0 failed/);

@@ -2,6 +2,7 @@
 // plain data; a profile can also be a JSON file (start from `dcnet bench --print-profile`).
 import { UserError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { parseOperatorId } from '../ops/options.js';
 import { DATASET_NAMES } from '../data/index.js';
@@ -172,6 +173,24 @@ export function loadProfile(nameOrPath: string): BenchProfile {
     throw new ProfileError(`Profile ${nameOrPath} is not valid JSON: ${(err as Error).message}`);
   }
   return validateProfile(parsed, nameOrPath);
+}
+
+/**
+ * The attack plugins a profile names, read before the profile is validated (its attack
+ * names may come from them), with the folder relative paths start from: the profile
+ * file's. A built-in profile, or a file that does not parse, names none (validation then
+ * says what is wrong with it).
+ */
+export function profilePlugins(nameOrPath: string): { specs: string[]; base: string } {
+  const none = { specs: [], base: process.cwd() };
+  if (BUILTIN_PROFILES[nameOrPath] || !existsSync(nameOrPath)) return none;
+  try {
+    const plugins = (JSON.parse(readFileSync(nameOrPath, 'utf8')) as { plugins?: unknown }).plugins;
+    const specs = Array.isArray(plugins) ? plugins.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
+    return { specs, base: dirname(resolve(nameOrPath)) };
+  } catch {
+    return none;
+  }
 }
 
 function fail(where: string, what: string): never {

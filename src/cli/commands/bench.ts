@@ -1,10 +1,10 @@
 // `dcnet bench`: the whole robustness study (train every model, attack it, report).
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeReport } from '../../../reports/index.js';
 import { resolveShard } from '../../bench/cells.js';
-import { BUILTIN_PROFILES, loadProfile, type BenchProfile } from '../../bench/profile.js';
+import { BUILTIN_PROFILES, loadProfile, profilePlugins, type BenchProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
 import { formatDuration } from '../../bench/progress.js';
 import { BACKEND_OPTION_HELP, startRuntime } from '../runtime.js';
@@ -51,18 +51,19 @@ export function registerBench(program: Command): void {
     .option('--no-progress', 'no progress display')
     .option('--no-report', 'do not write the report at the end (shards: run `dcnet report` after all)')
     .action(async (opts: BenchOptions) => {
+      const name = typeof opts.printProfile === 'string' ? opts.printProfile : opts.profile;
+      // Plugins before the profile: its attacks may come from them. --plugin paths start from
+      // the current folder, the profile's own from the profile file's folder.
+      const fromProfile = profilePlugins(name);
+      const plugins = [...(await loadPlugins(opts.plugin)), ...(await loadPlugins(fromProfile.specs, fromProfile.base))].filter(
+        (p, i, all) => all.findIndex((q) => q.path === p.path) === i,
+      );
       if (opts.printProfile !== undefined) {
-        const name = typeof opts.printProfile === 'string' ? opts.printProfile : opts.profile;
         process.stdout.write(JSON.stringify(loadProfile(name), null, 2) + '\n');
         return;
       }
       const profile = loadProfile(opts.profile);
       if (opts.data) profile.data = resolve(opts.data);
-      // --plugin paths start from the current folder, the profile's from the profile file's.
-      const plugins = [
-        ...(await loadPlugins(opts.plugin)),
-        ...(await loadPlugins(profile.plugins ?? [], BUILTIN_PROFILES[opts.profile] ? process.cwd() : dirname(resolve(opts.profile)))),
-      ].filter((p, i, all) => all.findIndex((q) => q.path === p.path) === i);
       checkProfileAttacks(profile);
       const jobs = opts.jobs;
       const shard = resolveShard(opts.shard, process.env, opts.shards);
