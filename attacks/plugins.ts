@@ -145,6 +145,11 @@ export async function loadRecordedPlugins(records: readonly PluginRecord[]): Pro
   }
 }
 
+/** The loaded plugin that registered an attack; undefined for a built-in attack. */
+export function pluginOfAttack(attack: string): PluginRecord | undefined {
+  return [...LOADED.values()].find((r) => r.attacks.includes(attack));
+}
+
 /** `name sha256-prefix` for reports and logs. */
 export function describePlugin(r: PluginRecord): string {
   return `${r.name} (${r.attacks.join(', ')}; ${r.path}; sha256 ${r.sha256})`;

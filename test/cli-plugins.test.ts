@@ -118,17 +118,11 @@ ${PLUGIN_BODIES.good}
     const records = readFileSync(join(run, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(records.every((rec) => rec.plugins?.[0]?.sha256 === sha)).toBe(true);
 
-    // The same file resumes (nothing left to do); a changed file is refused in one line.
-    expect(dcnet(args).stderr).toMatch(/0 cells run, 3 already done/);
-    appendFileSync(pluginPath, '// edited\n');
-    const changed = dcnet(args);
-    expect(changed.status).toBe(2);
-    expect(changed.stderr).toMatch(/dcnet: .*run was run with another version of plugin bench-plugin\.mjs: sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now/);
-
     // dcnet attack --plugin on the model the bench trained; the result names the plugin.
     const out = join(dir, 'attack.json');
-    const a = dcnet(['attack', '--plugin', './bench-plugin.mjs', '--model', 'fashion-mnist-embedded/small-cnn/standard/standard/s0', '--zoo', join(dir, 'zoo'),
-      '--attack', 'half-fgsm,fgsm', '--eps', '0.1', '--n', '64', '--no-checks', '--out', out, '--backend', 'wasm']);
+    const attackArgs = ['attack', '--plugin', './bench-plugin.mjs', '--model', 'fashion-mnist-embedded/small-cnn/standard/standard/s0', '--zoo', join(dir, 'zoo'),
+      '--attack', 'half-fgsm,fgsm', '--eps', '0.1', '--n', '64', '--no-checks', '--out', out, '--checkpoint', join(dir, 'ck.jsonl'), '--backend', 'wasm'];
+    const a = dcnet(attackArgs);
     expect(a.status, a.stderr).toBe(0);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.plugins[0]).toMatchObject({ path: pluginPath, attacks: ['half-fgsm'] });
@@ -136,5 +130,17 @@ ${PLUGIN_BODIES.good}
     // The plugin's attack is FGSM (scale 1): the same robust accuracy as the built-in one.
     expect(byName['fgsm']).toEqual(expect.any(Number));
     expect(byName['half-fgsm']).toBe(byName['fgsm']);
+
+    // The same file resumes (nothing left to do); a changed file is refused in one line.
+    expect(dcnet(args).stderr).toMatch(/0 cells run, 3 already done/);
+    appendFileSync(pluginPath, '// edited\n');
+    const changed = dcnet(args);
+    expect(changed.status).toBe(2);
+    expect(changed.stderr).toMatch(/dcnet: .*run was run with another version of plugin bench-plugin\.mjs: sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now/);
+
+    // An attack checkpoint made with the old file is refused too: its batches came from other code.
+    const stale = dcnet(attackArgs);
+    expect(stale.status).toBe(2);
+    expect(stale.stderr).toMatch(/Checkpoint .*ck\.jsonl belongs to a different evaluation \(differs in: plugins\)/);
   });
 });

@@ -19,6 +19,7 @@ import {
   PluginError,
   type AttackDefinition,
 } from '../attacks/index.js';
+import { loadRecordedPlugins } from '../attacks/plugins.js';
 import { writeModule, writePlugin } from './helpers/plugin-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dcnet-plugins-'));
@@ -99,6 +100,15 @@ export const helper = 42;`,
     expect((await refusal(['./second-only.mjs'])).message).toMatch(new RegExp(`attack 'twin' clashes with the attack of plugin ${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} named 'twin'`));
     // All or nothing: the plugin's other attack was not registered either.
     expect(() => getAttack('second-only')).toThrow(/Unknown attack 'second-only'/);
+  });
+
+  it('a bench worker refuses a plugin file that changed since the main process recorded it', async () => {
+    const path = writePlugin(dir, 'good', 'worker');
+    const [record] = await loadPlugins([path]);
+    await expect(loadRecordedPlugins([record!])).resolves.toBeUndefined();
+    await expect(loadRecordedPlugins([{ ...record!, sha256: '0'.repeat(64) }])).rejects.toThrow(
+      new RegExp(`Plugin .*worker-good\\.mjs changed during the run \\(sha256 000000000000… at the start, ${record!.sha256.slice(0, 12)} now\\)`),
+    );
   });
 
   it('refuses invalid declarations with the field named', async () => {
