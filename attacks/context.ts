@@ -2,7 +2,7 @@
 // loop with per-point early stop, random starts and restarts, seeding.
 import { tf } from '../src/tf.js';
 import { resolveStepSize } from './params.js';
-import { seedStream } from './random.js';
+import { SeededRandom } from '../src/random.js';
 import { lossGradient, marginOf, misclassified, projectLinf, selectPoints } from './tensor-ops.js';
 import type { AttackContext, LogitsFn, ParamValues } from './types.js';
 
@@ -14,7 +14,9 @@ export function createContext(
   params: ParamValues,
   seed: number,
 ): AttackContext {
-  const nextSeed = seedStream(seed);
+  // Derived from the run's seed, so an attack's random draws differ from the caller's own stream.
+  const seeds = new SeededRandom(seed ^ 0x5bd1e995);
+  const nextSeed = () => seeds.seed();
   const project = (xAdv: tf.Tensor) => projectLinf(xAdv, x, epsilon);
   const gradient = (xAdv: tf.Tensor4D) => lossGradient(logits, xAdv, labels);
   // Attacks without the parameter (and the default) stop per point once it is fooled.

@@ -3,7 +3,7 @@
 import type { PluginRecord } from '../attacks/plugins.js';
 import type { BenchProfile } from '../src/bench/profile.js';
 import type { SessionRecord } from '../src/bench/results-store.js';
-import { formatDuration } from '../src/bench/progress.js';
+import { formatDuration } from '../src/progress.js';
 import { type Accuracy, type AttackMode, type Family, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, familyAccuracy, findModel, intervalsOverlap, pct, pooled } from './tables.js';

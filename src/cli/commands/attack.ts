@@ -9,7 +9,8 @@ import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/in
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadDataset } from '../../data/index.js';
 import { checkEpsilon, getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';
-import { evaluate, type AttackRequest, type EvaluationResult } from '../../eval/index.js';
+import { evaluate, type AttackRequest, type EvaluationResult, type Progress } from '../../eval/index.js';
+import { ProgressBar, type ProgressLine } from '../../progress.js';
 import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
 import { formatEvaluation } from '../format-evaluation.js';
 import { pluginOption } from '../plugins.js';
@@ -109,6 +110,21 @@ function modelShape(model: tf.LayersModel): [number, number, number] | undefined
   return s && s.length === 4 ? [s[1]!, s[2]!, s[3]!] : undefined;
 }
 
+function progressLine(p: Progress, startedMs: number): ProgressLine {
+  const computed = p.pointsDone - p.resumedPoints;
+  const perPoint = computed > 0 ? (Date.now() - startedMs) / 1000 / computed : NaN;
+  return {
+    label: 'points',
+    done: p.pointsDone,
+    total: p.pointsTotal,
+    fields: [
+      ...(p.resumedPoints ? [`${p.resumedPoints} from the checkpoint`] : []),
+      ...(p.label ? [`done: ${p.label} at eps ${p.epsilon!.toFixed(4)}`] : []),
+    ],
+    etaSeconds: perPoint * (p.pointsTotal - p.pointsDone),
+  };
+}
+
 export function registerAttack(program: Command): void {
   pluginOption(program
     .command('attack'))
@@ -153,7 +169,8 @@ export function registerAttack(program: Command): void {
           throw new UsageError(`Model ${m.name} takes ${shape.join('x')} inputs but ${data.name} images are ${data.shape.join('x')}.`);
         }
       }
-      const progress = process.stderr.isTTY && !opts.json;
+      const bar = opts.json ? undefined : new ProgressBar();
+      const started = Date.now();
       const result: EvaluationResult = await evaluate({
         model: target.model,
         name: target.name,
@@ -168,20 +185,11 @@ export function registerAttack(program: Command): void {
         checks: opts.checks,
         allowProbabilities: opts.allowProbabilities,
         checkpoint: opts.checkpoint,
-        onProgress: progress
-          ? (p) =>
-              process.stderr.write(
-                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
-                  (p.label ? `, done: ${p.label} at eps ${p.epsilon!.toFixed(4)}` : ''),
-              )
-          : undefined,
+        onProgress: bar && ((p) => bar.update(progressLine(p, started))),
       });
-      if (progress) process.stderr.write('\r\x1b[K');
-      const json = JSON.stringify(
-        { dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...(plugins.length ? { plugins } : {}), ...result },
-        null,
-        2,
-      );
+import { checkEpsilon, getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';
+import { evaluate, type AttackRequest, type EvaluationResult, type Progress } from '../../eval/index.js';
+import { ProgressBar, type ProgressLine } from '../../progress.js';
       if (opts.out) writeFileAtomic(opts.out, json + '\n');
       process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');
       target.model.dispose();

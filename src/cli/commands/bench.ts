@@ -6,7 +6,7 @@ import { writeReport } from '../../../reports/index.js';
 import { resolveShard } from '../../bench/cells.js';
 import { BUILTIN_PROFILES, loadProfile, profilePlugins, type BenchProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
-import { formatDuration } from '../../bench/progress.js';
+import { formatDuration } from '../../progress.js';
 import { BACKEND_OPTION_HELP, startRuntime } from '../runtime.js';
 import { parsePositiveInteger } from '../options.js';
 import { getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';

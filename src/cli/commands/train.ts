@@ -14,7 +14,7 @@ import {
 } from '../../../models/zoo/index.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
 import { DATASET_NAMES, datasetSpec } from '../../data/index.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar } from '../../progress.js';
 import { parseInteger, parseNumber, parsePositiveInteger } from '../options.js';
 
 interface TrainCliOptions {
