@@ -187,9 +187,12 @@ export function registerAttack(program: Command): void {
         checkpoint: opts.checkpoint,
         onProgress: bar && ((p) => bar.update(progressLine(p, started))),
       });
-import { checkEpsilon, getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';
-import { evaluate, type AttackRequest, type EvaluationResult, type Progress } from '../../eval/index.js';
-import { ProgressBar, type ProgressLine } from '../../progress.js';
+      bar?.finish();
+      const json = JSON.stringify(
+        { dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...(plugins.length ? { plugins } : {}), ...result },
+        null,
+        2,
+      );
       if (opts.out) writeFileAtomic(opts.out, json + '\n');
       process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');
       target.model.dispose();
