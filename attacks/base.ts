@@ -56,35 +56,23 @@ export function perturb(
   return perturbResolved(def, logits, x, labels, epsilon, resolved, seed);
 }
 
+/** What a context is made of: logits, x, labels, epsilon, params, seed. */
+type ContextArgs = Parameters<typeof createContext>;
+
 /**
  * The attack's own `run` with nothing around it: no projection, no tidy. The contract kit
  * checks this output, so an attack that leaves the ball or leaks tensors is caught rather
  * than silently repaired by the base.
  */
-export function runUnguarded(
-  def: AttackDefinition,
-  logits: LogitsFn,
-  x: tf.Tensor4D,
-  labels: tf.Tensor1D,
-  epsilon: number,
-  params: ParamValues,
-  seed: number,
-): tf.Tensor4D {
-  return def.run(createContext(logits, x, labels, epsilon, params, seed));
+export function runUnguarded(def: AttackDefinition, ...context: ContextArgs): tf.Tensor4D {
+  return def.run(createContext(...context));
 }
 
 /** `perturb` with parameters already resolved (the sweep resolves them once). */
-function perturbResolved(
-  def: AttackDefinition,
-  logits: LogitsFn,
-  x: tf.Tensor4D,
-  labels: tf.Tensor1D,
-  epsilon: number,
-  params: ParamValues,
-  seed: number,
-): tf.Tensor4D {
+function perturbResolved(def: AttackDefinition, ...context: ContextArgs): tf.Tensor4D {
+  const [, x, , epsilon] = context;
   // The tidy and the final projection are a safety net; the contract holds `run` to both.
-  return tf.tidy(() => projectLinf(runUnguarded(def, logits, x, labels, epsilon, params, seed), x, epsilon));
+  return tf.tidy(() => projectLinf(runUnguarded(def, ...context), x, epsilon));
 }
 
 export interface SweepOptions {
