@@ -86,39 +86,49 @@ async function hasCudaDevice(): Promise<boolean> {
   return b.isUsingGpuDevice ?? true;
 }
 
-/**
- * Starts the requested backend (default `auto`). Idempotent: a second call with the same
- * request returns the running backend.
- */
-export async function initBackend(request: string = 'auto'): Promise<BackendInfo> {
-  if (!isBackendRequest(request)) {
-    throw new BackendError(
-      `Unknown backend '${request}'. Valid values: ${BACKEND_NAMES.join(', ')}.`,
-    );
-  }
-  if (current && (request === 'auto' || request === current.name)) return current;
+/** Starts one backend and returns the engine's name for it; throws when it cannot load. */
+export type BackendStarter = (name: BackendName) => Promise<string>;
 
+/**
+ * The backend a request gets: `auto` takes the first of tensorflow-gpu, tensorflow, wasm,
+ * cpu that starts; a named backend that cannot start is an error naming what to install.
+ * `start` is injectable so the choice is testable without the native packages.
+ */
+export async function chooseBackend(request: string, start: BackendStarter = tryStart): Promise<{ name: BackendName; engineName: string }> {
+  if (!isBackendRequest(request)) {
+    throw new BackendError(`Unknown backend '${request}'. Valid values: ${BACKEND_NAMES.join(', ')}.`);
+  }
   const candidates = request === 'auto' ? AUTO_ORDER : [request];
   const failures: string[] = [];
   for (const name of candidates) {
     try {
-      const engineName = await tryStart(name);
-      const info: BackendInfo = { name, engineName, description: '', fastKernels: false };
-      for (const hook of startHooks) info.fastKernels = (await hook(info)) || info.fastKernels;
-      info.description = describe(info);
-      current = info;
-      return info;
+      return { name, engineName: await start(name) };
     } catch (err) {
       failures.push(`${name}: ${firstLine(err)}`);
       if (request !== 'auto') {
+        const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
         throw new BackendError(
-          `Backend '${name}' cannot load (${firstLine(err)}). Install it with: ${INSTALL_HINT[name]}. ` +
+          `Backend '${name}' cannot load (${missing ? 'its package is not installed' : firstLine(err)}). Install it with: ${INSTALL_HINT[name]}. ` +
             `Or use --backend auto to fall back to the fastest backend that loads.`,
         );
       }
     }
   }
   throw new BackendError(`No TF.js backend could start:\n  ${failures.join('\n  ')}`);
+}
+
+/**
+ * Starts the requested backend (default `auto`). Idempotent: a second call with the same
+ * request returns the running backend.
+ */
+export async function initBackend(request: string = 'auto'): Promise<BackendInfo> {
+  if (current && (request === 'auto' || request === current.name)) return current;
+  const { name, engineName } = await chooseBackend(request);
+  const info: BackendInfo = { name, engineName, description: '', fastKernels: false };
+  for (const hook of startHooks) info.fastKernels = (await hook(info)) || info.fastKernels;
+  info.description = describe(info);
+  current = info;
+  return info;
 }
 
 function describe(info: BackendInfo): string {

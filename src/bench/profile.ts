@@ -1,70 +1,17 @@
 // Benchmark profiles: which models to train and how to attack them. Built-in profiles are
 // plain data; a profile can also be a JSON file (start from `dcnet bench --print-profile`).
-import { UserError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ARCHITECTURES } from '../../models/architectures.js';
-import { parseOperatorId } from '../ops/options.js';
-import { DATASET_NAMES } from '../data/index.js';
 import { TRAININGS, type Training } from '../../models/zoo/index.js';
+import { ProfileError } from './profile-error.js';
+import { type AttackSpec, type BenchProfile, profileIssues } from './profile-schema.js';
+import { applyOverrides, type ProfileOverrides } from './profile-overrides.js';
 
 export { TRAININGS, type Training };
 
-export class ProfileError extends UserError {
-  override name = 'ProfileError';
-}
+export { ProfileError };
 
-/** One attack as the evaluation engine runs it. */
-export interface AttackSpec {
-  /** Registered attack name (fgsm, bim, pgd, mifgsm, square). */
-  name: string;
-  /** Attack parameters (steps, relStepSize, restarts, queries, ...). */
-  params?: Record<string, unknown>;
-  /** Epsilons of this attack, if not all of `evaluation.epsilons` (must include the table epsilon). */
-  epsilons?: number[];
-}
-
-export interface BenchProfile {
-  name: string;
-  description: string;
-  /** Attack plugin modules (paths relative to the profile file, or package names). */
-  plugins?: string[];
-  /** Dataset name (fashion-mnist-embedded, fashion-mnist, mnist, cifar10) and optional folder. */
-  dataset: string;
-  data?: string;
-  architecture: string;
-  /** Operator ids: standard, then bounded, then unbounded (order is kept in tables). */
-  operators: string[];
-  trainings: Training[];
-  /** Seed of the target models. */
-  seed: number;
-  train: {
-    epochs: number;
-    batch: number;
-    lr: number;
-    /** Adversarial-training epsilon (Linf, [0,1] scale). */
-    eps: number;
-    /** Train on the first `limit` training images only (all when unset). */
-    limit?: number;
-  };
-  evaluation: {
-    /** Test points attacked (the first n of the test split). */
-    n: number;
-    batch: number;
-    epsilons: number[];
-    /** The epsilon the paper-layout tables show (one of `epsilons`). */
-    tableEpsilon: number;
-    whiteBox: AttackSpec[];
-    /** Black-box transfer: adversarial examples from an independently trained source. */
-    transfer: {
-      source: { operator: string; training: Training; seed: number };
-      attacks: AttackSpec[];
-    };
-    /** Score-based black-box check against gradient masking (Square). */
-    scoreBased: AttackSpec;
-    seed: number;
-  };
-}
+export type { AttackSpec, BenchProfile };
 
 const COSINE_OPERATORS = ['standard', 'sphere', 'ball', 'tanh', 'linear', 'seg', 'log', 'mix'].map((m) =>
   m === 'standard' ? m : `${m}-cosine`,
@@ -156,23 +103,27 @@ const TINY: BenchProfile = {
 
 export const BUILTIN_PROFILES: Record<string, BenchProfile> = { quick: QUICK, paper: PAPER, tiny: TINY };
 
-/** A built-in profile by name, or a JSON file; validated either way. */
-export function loadProfile(nameOrPath: string): BenchProfile {
+/** A built-in profile by name, or a JSON file, with overrides applied; validated either way. */
+export function loadProfile(nameOrPath: string, overrides: ProfileOverrides = {}): BenchProfile {
   const builtin = BUILTIN_PROFILES[nameOrPath];
-  if (builtin) return structuredClone(builtin);
-  if (!existsSync(nameOrPath)) {
-    throw new ProfileError(
-      `Unknown profile '${nameOrPath}': not a built-in profile (${Object.keys(BUILTIN_PROFILES).join(', ')}) ` +
-        `and no such file. Start from \`dcnet bench --print-profile quick > my.json\`.`,
-    );
-  }
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(nameOrPath, 'utf8'));
-  } catch (err) {
-    throw new ProfileError(`Profile ${nameOrPath} is not valid JSON: ${(err as Error).message}`);
+  if (builtin) parsed = structuredClone(builtin);
+  else {
+    if (!existsSync(nameOrPath)) {
+      throw new ProfileError(
+        `Unknown profile '${nameOrPath}': not a built-in profile (${Object.keys(BUILTIN_PROFILES).join(', ')}) ` +
+          `and no such file. Start from \`dcnet bench --print-profile quick > my.json\`.`,
+      );
+    }
+    try {
+      parsed = JSON.parse(readFileSync(nameOrPath, 'utf8'));
+    } catch (err) {
+      throw new ProfileError(`Profile ${nameOrPath} is not valid JSON: ${(err as Error).message}`);
+    }
   }
-  return validateProfile(parsed, nameOrPath);
+  const changed = applyOverrides(parsed, overrides);
+  const where = changed === parsed ? nameOrPath : `${nameOrPath} (with --patch/--set)`;
+  return validateProfile(changed, where);
 }
 
 /**
@@ -181,75 +132,24 @@ export function loadProfile(nameOrPath: string): BenchProfile {
  * file's. A built-in profile, or a file that does not parse, names none (validation then
  * says what is wrong with it).
  */
-export function profilePlugins(nameOrPath: string): { specs: string[]; base: string } {
-  const none = { specs: [], base: process.cwd() };
-  if (BUILTIN_PROFILES[nameOrPath] || !existsSync(nameOrPath)) return none;
+export function profilePlugins(nameOrPath: string, overrides: ProfileOverrides = {}): { specs: string[]; base: string } {
+  const builtin = BUILTIN_PROFILES[nameOrPath];
+  const base = builtin ? process.cwd() : dirname(resolve(nameOrPath));
   try {
-    const plugins = (JSON.parse(readFileSync(nameOrPath, 'utf8')) as { plugins?: unknown }).plugins;
+    const raw = builtin ? structuredClone(builtin) : JSON.parse(readFileSync(nameOrPath, 'utf8'));
+    const plugins = (applyOverrides(raw, overrides) as { plugins?: unknown }).plugins;
     const specs = Array.isArray(plugins) ? plugins.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
-    return { specs, base: dirname(resolve(nameOrPath)) };
+    return { specs, base };
   } catch {
-    return none;
+    return { specs: [], base };
   }
 }
 
-function fail(where: string, what: string): never {
-  throw new ProfileError(`Profile ${where}: ${what}`);
-}
-
-function isPositiveInt(v: unknown): v is number {
-  return Number.isInteger(v) && (v as number) > 0;
-}
-
-/** Checks every field a run depends on; the message names the field and what is allowed. */
+/** Checks the whole profile against its schema; the message lists every problem by its path. */
 export function validateProfile(input: unknown, where = '(inline)'): BenchProfile {
-  if (typeof input !== 'object' || input === null) fail(where, 'must be a JSON object.');
-  const p = input as BenchProfile;
-  if (typeof p.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(p.name)) {
-    fail(where, `'name' must be letters, digits, '.', '_' or '-' (it names the report folder).`);
-  }
-  if (p.plugins !== undefined && (!Array.isArray(p.plugins) || !p.plugins.every((x) => typeof x === 'string' && x.trim() !== ''))) {
-    fail(where, `'plugins' must be a list of module paths (relative to the profile file) or package names.`);
-  }
-  if (!(DATASET_NAMES as readonly string[]).includes(p.dataset)) {
-    fail(where, `'dataset' ${JSON.stringify(p.dataset)} is unknown. Valid values: ${DATASET_NAMES.join(', ')}.`);
-  }
-  if (!(ARCHITECTURES as readonly string[]).includes(p.architecture)) {
-    fail(where, `'architecture' ${JSON.stringify(p.architecture)} is unknown. Valid values: ${ARCHITECTURES.join(', ')}.`);
-  }
-  if (!Array.isArray(p.operators) || p.operators.length === 0) fail(where, `'operators' must be a non-empty list.`);
-  for (const op of p.operators) {
-    try {
-      parseOperatorId(op);
-    } catch (err) {
-      fail(where, `'operators': ${(err as Error).message}`);
-    }
-  }
-  if (!Array.isArray(p.trainings) || p.trainings.length === 0) fail(where, `'trainings' must be a non-empty list.`);
-  for (const t of p.trainings) {
-    if (!(TRAININGS as readonly string[]).includes(t)) fail(where, `'trainings': '${t}' is unknown. Valid values: ${TRAININGS.join(', ')}.`);
-  }
-  if (!Number.isInteger(p.seed) || p.seed < 0) fail(where, `'seed' must be an integer >= 0.`);
-  const t = p.train;
-  if (!t || !isPositiveInt(t.epochs) || !isPositiveInt(t.batch) || !(t.lr > 0) || !(t.eps >= 0 && t.eps <= 1)) {
-    fail(where, `'train' needs epochs and batch (positive integers), lr > 0 and eps in [0, 1].`);
-  }
-  const e = p.evaluation;
-  if (!e || !isPositiveInt(e.n) || !isPositiveInt(e.batch)) fail(where, `'evaluation' needs n and batch (positive integers).`);
-  if (!Array.isArray(e.epsilons) || e.epsilons.length === 0 || !e.epsilons.every((x) => x > 0 && x <= 1)) {
-    fail(where, `'evaluation.epsilons' must be a list of Linf epsilons in (0, 1] on the [0, 1] pixel scale (8/255 = 0.0314, not 8).`);
-  }
-  if (!e.epsilons.includes(e.tableEpsilon)) fail(where, `'evaluation.tableEpsilon' must be one of 'evaluation.epsilons'.`);
-  if (!Array.isArray(e.whiteBox) || e.whiteBox.some((a) => typeof a?.name !== 'string')) {
-    fail(where, `'evaluation.whiteBox' must be a list of {name, params?}.`);
-  }
-  if (!e.transfer?.source || !Array.isArray(e.transfer.attacks)) fail(where, `'evaluation.transfer' needs source and attacks.`);
-  if (!e.scoreBased || typeof e.scoreBased.name !== 'string') fail(where, `'evaluation.scoreBased' needs a name.`);
-  for (const a of [...e.whiteBox, ...e.transfer.attacks, e.scoreBased]) {
-    if (a.epsilons === undefined) continue;
-    if (!Array.isArray(a.epsilons) || !a.epsilons.every((x) => x > 0 && x <= 1) || !a.epsilons.includes(e.tableEpsilon)) {
-      fail(where, `'epsilons' of attack ${a.name} must be Linf epsilons in (0, 1] that include the table epsilon ${e.tableEpsilon}.`);
-    }
-  }
-  return p;
+  const { profile, problems } = profileIssues(input);
+  if (profile) return profile;
+  const shown = problems.slice(0, 6).join('; ');
+  const more = problems.length > 6 ? `; and ${problems.length - 6} more` : '';
+  throw new ProfileError(`Profile ${where} is invalid: ${shown}${more}.`);
 }

@@ -60,3 +60,43 @@ export function writeCifarDataset(
   writeFileSync(join(dir, 'test_batch.bin'), encodeCifar10(test.pixels, test.labels));
   return { train, test };
 }
+
+/** Class colours (RGB) of the learnable CIFAR fixture: ten well-separated hues. */
+const FIXTURE_COLOURS: Array<[number, number, number]> = [
+  [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255],
+  [0, 255, 255], [255, 128, 0], [128, 0, 255], [255, 255, 255], [0, 128, 64],
+];
+
+/**
+ * A learnable CIFAR-10 fixture in the real binary format: each image is dim noise with a
+ * 10x10 blob of its class's colour at a random place, so cnn9/resnet32 can learn it from a
+ * few hundred images. data_batch_1..5.bin hold `perBatch` images each, test_batch.bin `test`.
+ */
+export function writeCifarFixture(dir: string, o: { perBatch: number; test: number; seed: number }): { train: Written; test: Written } {
+  const side = 32;
+  const blob = 10;
+  const make = (count: number, seed: number): Written => {
+    const labels = bytes(count, seed, 9);
+    const pixels = bytes(count * side * side * 3, seed + 5, 60);
+    const places = bytes(count * 2, seed + 7, side - blob);
+    for (let i = 0; i < count; i++) {
+      const colour = FIXTURE_COLOURS[labels[i]!]!;
+      for (let y = places[2 * i]!; y < places[2 * i]! + blob; y++)
+        for (let x = places[2 * i + 1]!; x < places[2 * i + 1]! + blob; x++)
+          for (let c = 0; c < 3; c++) pixels[((i * side + y) * side + x) * 3 + c] = colour[c]!;
+    }
+    return { pixels, labels };
+  };
+  const px = side * side * 3;
+  const train = make(5 * o.perBatch, o.seed * 10 + 1);
+  for (let b = 0; b < 5; b++) {
+    const from = b * o.perBatch;
+    writeFileSync(
+      join(dir, `data_batch_${b + 1}.bin`),
+      encodeCifar10(train.pixels.subarray(from * px, (from + o.perBatch) * px), train.labels.subarray(from, from + o.perBatch)),
+    );
+  }
+  const test = make(o.test, o.seed * 10 + 2);
+  writeFileSync(join(dir, 'test_batch.bin'), encodeCifar10(test.pixels, test.labels));
+  return { train, test };
+}

@@ -4,12 +4,16 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeReport } from '../../../reports/index.js';
 import { resolveShard } from '../../bench/cells.js';
-import { BUILTIN_PROFILES, loadProfile, profilePlugins, type BenchProfile } from '../../bench/profile.js';
+import { BUILTIN_PROFILES, loadProfile, profilePlugins } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
+import { calibrator } from '../../bench/calibration.js';
+import { dryRun } from '../../bench/dry-run.js';
+import { checkProfileData, splitSize } from '../../bench/profile-data.js';
+import { RUN_NAME } from '../../bench/profile-schema.js';
 import { formatDuration } from '../../progress.js';
-import { BACKEND_OPTION_HELP, startRuntime } from '../runtime.js';
+import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
 import { parsePositiveInteger } from '../options.js';
-import { getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';
+import { loadPlugins } from '../../../attacks/index.js';
 import { pluginOption } from '../plugins.js';
 
 interface BenchOptions {
@@ -26,12 +30,9 @@ interface BenchOptions {
   progress: boolean;
   report: boolean;
   plugin: string[];
-}
-
-/** Every attack the profile names exists (built-in or from its plugins) and takes its parameters. */
-function checkProfileAttacks(profile: BenchProfile): void {
-  const e = profile.evaluation;
-  for (const a of [...e.whiteBox, ...e.transfer.attacks, e.scoreBased]) resolveParams(getAttack(a.name), a.params);
+  set: string[];
+  patch?: string;
+  dryRun?: boolean;
 }
 
 export function registerBench(program: Command): void {
@@ -48,27 +49,48 @@ export function registerBench(program: Command): void {
     .option('--shards <n>', 'shard count when the index comes from the environment', parsePositiveInteger('--shards'))
     .option('--data <dir>', 'dataset folder (for datasets that are not embedded)')
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
+    .option('--set <key=value>', 'override one profile field by its dotted path, e.g. train.epochs=1 (repeatable; JSON values)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--patch <json|file>', 'JSON merge patch applied to the profile before --set (inline {...} or a file)')
+    .option('--dry-run', 'print the cells, models and attacks and an estimate of the cost; run nothing')
     .option('--no-progress', 'no progress display')
     .option('--no-report', 'do not write the report at the end (shards: run `dcnet report` after all)')
     .action(async (opts: BenchOptions) => {
+      const overrides = { set: opts.set, ...(opts.patch !== undefined ? { patch: opts.patch } : {}) };
       const name = typeof opts.printProfile === 'string' ? opts.printProfile : opts.profile;
-      // Plugins before the profile: its attacks may come from them. --plugin paths start from
-      // the current folder, the profile's own from the profile file's folder.
-      const fromProfile = profilePlugins(name);
+      // Plugins before the profile: its attack names are validated against the registry.
+      // --plugin paths start from the current folder, the profile's own from its file's folder.
+      const fromProfile = profilePlugins(name, overrides);
       const plugins = [...(await loadPlugins(opts.plugin)), ...(await loadPlugins(fromProfile.specs, fromProfile.base))].filter(
         (p, i, all) => all.findIndex((q) => q.path === p.path) === i,
       );
       if (opts.printProfile !== undefined) {
-        process.stdout.write(JSON.stringify(loadProfile(name), null, 2) + '\n');
+        process.stdout.write(JSON.stringify(loadProfile(name, overrides), null, 2) + '\n');
         return;
       }
-      const profile = loadProfile(opts.profile);
+      if (opts.run !== undefined && !RUN_NAME.test(opts.run)) {
+        throw new UsageError(`Invalid --run '${opts.run}': a plain folder name (letters, digits, '.', '_', '-'); use --out for a path.`);
+      }
+      const profile = loadProfile(opts.profile, overrides);
       if (opts.data) profile.data = resolve(opts.data);
-      checkProfileAttacks(profile);
       const jobs = opts.jobs;
       const shard = resolveShard(opts.shard, process.env, opts.shards);
       const runDir = resolve(opts.out ?? join('reports', opts.run ?? profile.name));
+      // The dataset is read and the profile checked against it before any work.
+      const testSize = checkProfileData(profile);
       const info = await startRuntime(opts.backend);
+      if (opts.dryRun) {
+        const { text } = dryRun({
+          profile,
+          shard,
+          jobs,
+          backend: info.name,
+          sizes: { train: splitSize(profile, 'train'), test: testSize },
+          calibrator: calibrator(),
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(text);
+        return;
+      }
       process.stderr.write(
         `bench: profile ${profile.name}, ${jobs} worker(s), shard ${shard.index}/${shard.count}, run folder ${runDir}, zoo ${resolve(opts.zoo)}\n`,
       );

@@ -1,0 +1,100 @@
+// `dcnet bench --dry-run`: the cells, models and attacks a run would do, and what it would
+// cost on this machine's backend, without training or attacking anything.
+import { datasetSpec } from '../data/datasets.js';
+import type { Calibrator } from './calibration.js';
+import type { ShardSpec } from './cells.js';
+import { attackWork, estimateCost, type Estimate, type UnitCost } from './cost.js';
+import type { AttackSpec, BenchProfile } from './profile.js';
+import { STEP_KINDS, type StepKind } from '../perf/steps.js';
+
+export interface DryRunOptions {
+  profile: BenchProfile;
+  shard: ShardSpec;
+  jobs: number;
+  backend: string;
+  sizes: { train: number; test: number };
+  calibrator: Calibrator;
+  /** Largest batch a calibration step uses (the run's batches, capped at this). */
+  calibrationBatch?: number;
+  /** Progress lines (calibration can take a minute on big networks). */
+  log?: (line: string) => void;
+}
+
+export interface DryRun {
+  text: string;
+  estimate: Estimate;
+  /** Estimated seconds of one worker for the whole shard. */
+  cpuSeconds: number;
+}
+
+const hours = (s: number) => (s / 3600 >= 10 ? (s / 3600).toFixed(0) : (s / 3600).toFixed(2));
+
+function describeAttack(a: AttackSpec, epsilons: number[]): string {
+  const w = attackWork(a);
+  const eps = (a.epsilons ?? epsilons).length;
+  const what = w.inputGradient ? `${w.inputGradient} gradient(s)` : `${w.forward} queries`;
+  return `${a.name} (${what} per point, ${eps} eps)`;
+}
+
+export function dryRun(o: DryRunOptions): DryRun {
+  const { profile } = o;
+  const log = o.log ?? (() => {});
+  const spec = datasetSpec(profile.dataset);
+  const [h, w] = profile.dataset === 'cifar10' ? [32, 32] : [28, 28];
+  const inputShape: [number, number, number] = [h, w, profile.dataset === 'cifar10' ? 3 : 1];
+  const cap = o.calibrationBatch ?? 32;
+  const batches: Record<StepKind, number> = {
+    train: Math.min(profile.train.batch, cap),
+    forward: Math.min(profile.evaluation.batch, cap),
+    inputGradient: Math.min(profile.evaluation.batch, cap),
+  };
+  // One calibration per operator family: the decoupled operators differ little from each
+  // other in cost, much from the standard convolution.
+  const representative = new Map<string, string>();
+  const measured = new Map<string, { cost: UnitCost; cached: boolean }>();
+  const calibrate = (operator: string): { cost: UnitCost; cached: boolean } => {
+    const cost = {} as UnitCost;
+    let cached = true;
+    for (const step of STEP_KINDS) {
+      log(`calibrating ${profile.architecture} ${operator} ${step} on ${o.backend} (batch ${batches[step]})...`);
+      const m = o.calibrator.measure({ backend: o.backend, architecture: profile.architecture, operator, step, inputShape, classes: spec.numClasses, batch: batches[step], steps: 2 });
+      cost[step] = m.cost.secondsPerImage;
+      cached &&= m.cached;
+    }
+    return { cost, cached };
+  };
+  const unitCost = (op: string): UnitCost => {
+    const family = op === 'standard' ? 'standard' : 'decoupled';
+    if (!representative.has(family)) representative.set(family, op);
+    const rep = representative.get(family)!;
+    let m = measured.get(rep);
+    if (!m) measured.set(rep, (m = calibrate(rep)));
+    return m.cost;
+  };
+  const estimate = estimateCost(profile, o.shard, o.sizes, unitCost);
+  const cpuSeconds = estimate.seconds.train + estimate.seconds.evaluate;
+  const trains = estimate.cells.filter((c) => c.cell.kind === 'train');
+  const evals = estimate.cells.filter((c) => c.cell.kind === 'evaluate');
+  const e = profile.evaluation;
+  const lines = [
+    `dry run: profile ${profile.name} (${profile.dataset}, ${profile.architecture}), shard ${o.shard.index}/${o.shard.count}: nothing is trained or attacked`,
+    `data: ${o.sizes.train} training images, ${o.sizes.test} test images; ${Math.min(e.n, o.sizes.test)} points attacked per model`,
+    `cells: ${estimate.cells.length} (${trains.length} train, ${evals.length} evaluate)`,
+    `models to train (${trains.length}, ${profile.train.epochs} epochs each):`,
+    ...trains.map((c) => `  ${c.cell.model.id}`),
+    `attacks per evaluated model:`,
+    `  white-box: ${e.whiteBox.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
+    `  transfer from ${evals[0]?.cell.kind === 'evaluate' ? evals[0].cell.source.id : '(none)'}: ${e.transfer.attacks.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
+    `  score-based: ${describeAttack(e.scoreBased, e.epsilons)}`,
+    `per-image cost on ${o.backend} (median of 2 steps at batch ${batches.train} for training, ${batches.forward} for the rest; cached in ${o.calibrator.file}):`,
+    ...[...measured].map(
+      ([op, m]) =>
+        `  ${op}${op === 'standard' ? '' : ' (for every decoupled operator)'}: train ${(m.cost.train * 1e3).toFixed(1)} ms, ` +
+        `forward ${(m.cost.forward * 1e3).toFixed(1)} ms, input gradient ${(m.cost.inputGradient * 1e3).toFixed(1)} ms${m.cached ? ' (cached)' : ''}`,
+    ),
+    `estimate: ${hours(cpuSeconds)} CPU-hours (training ${hours(estimate.seconds.train)}, attacks ${hours(estimate.seconds.evaluate)}), ` +
+      `about ${hours(cpuSeconds / Math.min(o.jobs, Math.max(1, estimate.cells.length)))} h with --jobs ${o.jobs} if each worker has a core` +
+      ` (an upper bound for the attacks: early stopping makes them cheaper)`,
+  ];
+  return { text: lines.join('\n') + '\n', estimate, cpuSeconds };
+}

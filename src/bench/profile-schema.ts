@@ -1,0 +1,161 @@
+// The benchmark profile's one schema: its TypeScript type is inferred from it and every
+// profile (built-in, file, or after --set/--patch) is checked against it before any work.
+// Adding a field: add it here (type, range, a line of help); the type follows.
+import { z } from 'zod';
+import { attackNames, getAttack } from '../../attacks/registry.js';
+import { resolveParams } from '../../attacks/params.js';
+import { ARCHITECTURES } from '../../models/architectures.js';
+import { TRAININGS } from '../../models/zoo/registry.js';
+import { DATASET_NAMES } from '../data/datasets.js';
+import { parseOperatorId } from '../ops/options.js';
+import { didYouMean } from './did-you-mean.js';
+
+/**
+ * An object that refuses unknown keys, naming the nearest valid one (a typo in a profile
+ * must not silently fall back to a default).
+ */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `'${k}'${didYouMean(k, known)}`).join(', ')} (valid keys: ${known.join(', ')})`
+        : undefined,
+  });
+}
+
+const positiveInt = () => z.int().positive();
+const seed = () => z.int().nonnegative().max(2 ** 31 - 1);
+const epsilon = () =>
+  z.number().gt(0, 'an Linf epsilon must be in (0, 1] on the [0, 1] pixel scale (8/255 = 0.0314, not 8)').lte(1, 'an Linf epsilon must be in (0, 1] on the [0, 1] pixel scale (8/255 = 0.0314, not 8)');
+
+const operatorId = z.string().superRefine((id, ctx) => {
+  try {
+    parseOperatorId(id);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** One of a fixed list of names, with the nearest one suggested for a typo. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (iss) => `${JSON.stringify(iss.input)} is not one of ${values.join(', ')}${typeof iss.input === 'string' ? didYouMean(iss.input, values) : ''}`,
+  });
+}
+
+const training = oneOf(TRAININGS);
+
+export const AttackSpecSchema = strict({
+  /** Registered attack name (fgsm, bim, pgd, mifgsm, square, ...). */
+  name: z.string().refine((n) => attackNames().includes(n), {
+    error: (iss) => `unknown attack ${JSON.stringify(iss.input)}${didYouMean(String(iss.input), attackNames())} (registered: ${attackNames().join(', ')})`,
+  }),
+  /** Attack parameters, checked against the attack's declared parameter specs. */
+  params: z.record(z.string(), z.unknown()).optional(),
+  /** Epsilons of this attack, if not all of `evaluation.epsilons` (must include the table epsilon). */
+  epsilons: z.array(epsilon()).min(1).optional(),
+}).superRefine((a, ctx) => {
+  // Refinements run even after a field failed: an unknown name is already reported.
+  if (!attackNames().includes(a.name)) return;
+  try {
+    resolveParams(getAttack(a.name), a.params ?? {});
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['params'], message: (err as Error).message });
+  }
+});
+
+/** A plain folder name: it names the run folder under reports/. */
+export const RUN_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+
+export const ProfileSchema = strict({
+  name: z.string().regex(RUN_NAME, "must be a plain folder name: letters, digits, '.', '_' or '-' (it names the report folder)"),
+  description: z.string(),
+  /** Attack plugin modules: paths relative to the profile file, or package names. */
+  plugins: z.array(z.string().trim().min(1, 'must be a module path (relative to the profile file) or a package name')).optional(),
+  /** Dataset name and optional folder (set by --data). */
+  dataset: oneOf(DATASET_NAMES),
+  data: z.string().min(1).optional(),
+  architecture: oneOf(ARCHITECTURES),
+  /** Operator ids: standard, then bounded, then unbounded (order is kept in tables). */
+  operators: z.array(operatorId).min(1),
+  trainings: z.array(training).min(1),
+  /** Seed of the target models. */
+  seed: seed(),
+  train: strict({
+    epochs: positiveInt(),
+    batch: positiveInt(),
+    lr: z.number().positive(),
+    /** Adversarial-training epsilon (Linf, [0,1] scale). */
+    eps: z.number().nonnegative().lte(1),
+    /** Train on the first `limit` training images only (all when unset). */
+    limit: positiveInt().optional(),
+  }),
+  evaluation: strict({
+    /** Test points attacked (the first n of the test split). */
+    n: positiveInt(),
+    batch: positiveInt(),
+    epsilons: z.array(epsilon()).min(1),
+    /** The epsilon the paper-layout tables show (one of `epsilons`). */
+    tableEpsilon: epsilon(),
+    whiteBox: z.array(AttackSpecSchema),
+    /** Black-box transfer: adversarial examples from an independently trained source. */
+    transfer: strict({
+      source: strict({ operator: operatorId, training, seed: seed() }),
+      attacks: z.array(AttackSpecSchema),
+    }),
+    /** Score-based black-box check against gradient masking (Square). */
+    scoreBased: AttackSpecSchema,
+    seed: seed(),
+  }),
+}).superRefine((p, ctx) => {
+  const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const duplicates = (path: Array<string | number>, values: unknown[], what: string) => {
+    const seen = new Set<unknown>();
+    for (const [i, v] of values.entries()) {
+      if (seen.has(v)) issue([...path, i], `${what} ${JSON.stringify(v)} appears twice`);
+      seen.add(v);
+    }
+  };
+  const e = p.evaluation;
+  duplicates(['operators'], p.operators, 'operator');
+  duplicates(['trainings'], p.trainings, 'training');
+  duplicates(['evaluation', 'epsilons'], e.epsilons, 'epsilon');
+  // Results are keyed by attack name within a mode: two of one name would overwrite each other.
+  duplicates(['evaluation', 'whiteBox'], e.whiteBox.map((a) => a.name), 'attack');
+  duplicates(['evaluation', 'transfer', 'attacks'], e.transfer.attacks.map((a) => a.name), 'attack');
+  if (!e.epsilons.includes(e.tableEpsilon)) issue(['evaluation', 'tableEpsilon'], `${e.tableEpsilon} must be one of evaluation.epsilons (${e.epsilons.join(', ')})`);
+  const attacks: Array<[Array<string | number>, { name: string; epsilons?: number[] | undefined }]> = [
+    ...e.whiteBox.map((a, i) => [['evaluation', 'whiteBox', i], a] as [Array<string | number>, typeof a]),
+    ...e.transfer.attacks.map((a, i) => [['evaluation', 'transfer', 'attacks', i], a] as [Array<string | number>, typeof a]),
+    [['evaluation', 'scoreBased'], e.scoreBased],
+  ];
+  for (const [path, a] of attacks) {
+    if (a.epsilons && !a.epsilons.includes(e.tableEpsilon)) {
+      issue([...path, 'epsilons'], `the epsilons of ${a.name} must include the table epsilon ${e.tableEpsilon}`);
+    }
+  }
+  if (attackNames().includes(e.scoreBased.name) && getAttack(e.scoreBased.name).needs !== 'outputs') {
+    issue(['evaluation', 'scoreBased', 'name'], `${e.scoreBased.name} uses gradients; the score-based check needs an attack that only queries outputs (e.g. square)`);
+  }
+  const s = e.transfer.source;
+  if (s.seed === p.seed && p.operators.includes(s.operator) && p.trainings.includes(s.training)) {
+    // Transfer from the target itself is white-box, not black-box.
+    issue(['evaluation', 'transfer', 'source', 'seed'], `the transfer source ${s.operator}/${s.training} with seed ${s.seed} is also a target: give it a seed other than ${p.seed} so it is trained independently`);
+  }
+});
+
+export type BenchProfile = z.infer<typeof ProfileSchema>;
+export type AttackSpec = z.infer<typeof AttackSpecSchema>;
+
+/** `evaluation.whiteBox.1.params` style, as --set takes it. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.length ? path.map(String).join('.') : '(top level)';
+}
+
+/** Every problem of a profile, one per line entry (empty when it is valid). */
+export function profileIssues(input: unknown): { profile?: BenchProfile; problems: string[] } {
+  const r = ProfileSchema.safeParse(input);
+  if (r.success) return { profile: r.data, problems: [] };
+  return { problems: r.error.issues.map((i) => `${formatPath(i.path)}: ${i.message.replace(/\.$/, '')}`) };
+}
