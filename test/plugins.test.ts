@@ -1,7 +1,7 @@
 // Attack plugins in process: the loader's one-line refusals, what it records, and the
 // contract kit failing a plugin on exactly the property it breaks.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +20,7 @@ import {
   type AttackDefinition,
 } from '../attacks/index.js';
 import { loadRecordedPlugins } from '../attacks/plugins.js';
+import { BUILTIN_PROFILES, profilePlugins, validateProfile } from '../src/bench/profile.js';
 import { writeModule, writePlugin } from './helpers/plugin-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dcnet-plugins-'));
@@ -126,6 +127,23 @@ export const helper = 42;`,
       writeModule(dir, `invalid-${i}.mjs`, source);
       expect((await refusal([`./invalid-${i}.mjs`])).message).toMatch(message);
     }
+  });
+});
+
+describe("a profile's plugins", () => {
+  it('are read before validation, relative to the profile file, with --set applied', () => {
+    const file = join(dir, 'sub', 'p.json');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(file, JSON.stringify({ ...BUILTIN_PROFILES.tiny, plugins: ['./a.mjs', 'some-package'] }));
+    expect(profilePlugins(file)).toEqual({ specs: ['./a.mjs', 'some-package'], base: join(dir, 'sub') });
+    expect(profilePlugins(file, { set: ['plugins=["./b.mjs"]'] }).specs).toEqual(['./b.mjs']);
+    expect(profilePlugins('tiny').specs).toEqual([]);
+  });
+
+  it('must be a list of module paths or package names', () => {
+    expect(() => validateProfile({ ...BUILTIN_PROFILES.tiny, plugins: './a.mjs' }, 'p.json')).toThrow(/Profile p\.json is invalid: .*plugins/);
+    expect(() => validateProfile({ ...BUILTIN_PROFILES.tiny, plugins: [' '] }, 'p.json')).toThrow(/plugins.*must be a module path/);
+    expect(validateProfile({ ...structuredClone(BUILTIN_PROFILES.tiny), plugins: ['./a.mjs'] }).plugins).toEqual(['./a.mjs']);
   });
 });
 
