@@ -8,4 +8,4 @@ export { loadPlugins, resolvePlugin, describePlugin, pluginOfAttack, PluginError
 export { resolveParams, stepSizeParams, iterationParams, resolveStepSize } from './params.js';
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';
 export { logitsOf } from './model.js';
-export { checkAttackContract, contractModel, countReadbacks, CONTRACT, type ContractCheck, type ContractOptions } from './contract-test.js';
+// The attack contract kit is its own entry point (dcnet-robustness/testing): it is for tests.

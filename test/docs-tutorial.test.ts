@@ -2,14 +2,14 @@
 // in order, in a new folder with the packed package installed, so the tutorial cannot rot.
 // Then the results it promises: the plugin's attack in `dcnet info`, in the attack result,
 // and in results.csv and report.md of a bench run whose cells ran in worker threads.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { packedProject } from './helpers/packed-project.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const DOC = join(ROOT, 'docs', 'adding-an-attack.md');
+const DOC = join(import.meta.dirname, '..', 'docs', 'adding-an-attack.md');
 
 interface Block {
   lang: string;
@@ -35,14 +35,15 @@ export function tutorialBlocks(markdown: string): Block[] {
 
 /**
  * One bash script doing what a reader does: run each shell line, write each file. The only
- * change: `npm install dcnet-robustness` installs the packed tarball of this checkout.
+ * change: `npm install dcnet-robustness` takes the node_modules of a project where the packed
+ * tarball of this checkout is installed (offline, see helpers/packed-project.ts).
  */
-function tutorialScript(blocks: Block[], tarball: string): string {
+function tutorialScript(blocks: Block[], installed: string): string {
   const lines = ['set -euo pipefail', 'set -x'];
   for (const b of blocks) {
     if (b.file) lines.push(`cat > ${b.file} <<'DCNET_TUTORIAL_EOF'`, b.text.replace(/\n$/, ''), 'DCNET_TUTORIAL_EOF');
     else if (b.lang === 'sh') {
-      lines.push(b.text.replace(/npm install dcnet-robustness\b/g, `npm install --no-audit --no-fund --omit=optional ${tarball}`));
+      lines.push(b.text.replace(/npm install dcnet-robustness\b/g, `ln -s ${installed} node_modules`));
     }
   }
   return lines.join('\n') + '\n';
@@ -62,15 +63,16 @@ describe('docs/adding-an-attack.md tutorial', () => {
     }
   });
 
-  // npm install from the registry, training, attacks and a bench run: minutes on a loaded machine.
+  // Training, attacks and a bench run: minutes on a loaded machine.
   it('runs as written in a new project with the packed package', { timeout: 15 * 60_000 }, () => {
-    const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+    const packed = packedProject();
     const script = join(work, 'tutorial.sh');
-    writeFileSync(script, tutorialScript(blocks, join(work, tarball)));
+    writeFileSync(script, tutorialScript(blocks, join(packed.dir, 'node_modules')));
     // The tutorial's zoo is ./zoo of the new project, whatever the environment says.
-    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_yes: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_offline: 'true' }; // npx must never fetch a package
     delete env.DCNET_ZOO;
     const r = spawnSync('bash', [script], { cwd: work, encoding: 'utf8', env, timeout: 15 * 60_000 });
+    packed.remove();
     const log = `${r.stdout}\n${r.stderr}`;
     expect(r.status, log.slice(-4000)).toBe(0);
 

@@ -10,9 +10,6 @@ import { tf } from '../src/tf.js';
 import {
   AttackError,
   attackOrigin,
-  checkAttackContract,
-  CONTRACT,
-  countReadbacks,
   getAttack,
   loadPlugins,
   perturb,
@@ -20,6 +17,7 @@ import {
   type AttackDefinition,
 } from '../attacks/index.js';
 import { loadRecordedPlugins } from '../attacks/plugins.js';
+import { checkAttackContract, CONTRACT, countReadbacks } from '../attacks/contract-test.js';
 import { BUILTIN_PROFILES, profilePlugins, validateProfile } from '../src/bench/profile.js';
 import { writeModule, writePlugin } from './helpers/plugin-fixtures.js';
 

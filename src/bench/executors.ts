@@ -2,7 +2,7 @@
 // under every attack of the profile and turn the engine's result into the model's result.
 import { tf } from '../tf.js';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { evaluate, worstCase, type AttackKind, type AttackRequest, type EvaluationResult, type TransferCache } from '../eval/index.js';
+import { clearTransferCache, evaluate, worstCase, type AttackKind, type AttackRequest, type EvaluationResult, type TransferCache } from '../eval/index.js';
 import { logitsOf, perturb } from '../../attacks/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -231,7 +231,21 @@ function examples(profile: BenchProfile, model: tf.LayersModel, test: Dataset): 
   return out;
 }
 
-function transferCacheFor(sourceId: string): TransferCache {
+/** What the runner tells every worker: a transfer source whose evaluation cells are all done. */
+export interface SourceDone {
+  sourceDone: string;
+}
+
+/** Frees the transfer examples kept for a source once no cell needs them. */
+export function handleBroadcast(payload: unknown): void {
+  const { sourceDone } = payload as SourceDone;
+  const cache = transferCaches.get(sourceDone);
+  if (!cache) return;
+  clearTransferCache(cache);
+  transferCaches.delete(sourceDone);
+}
+
+export function transferCacheFor(sourceId: string): TransferCache {
   let cache = transferCaches.get(sourceId);
   if (!cache) {
     cache = new Map();

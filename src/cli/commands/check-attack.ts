@@ -1,7 +1,8 @@
 // `dcnet check-attack <module>`: the attack contract kit on a plugin's attacks, against the
 // kit's small undefended model; a pass/fail table and a non-zero exit on any failure.
 import type { Command } from 'commander';
-import { checkAttackContract, getAttack, loadPlugins, type ContractCheck } from '../../../attacks/index.js';
+import { getAttack, loadPlugins } from '../../../attacks/index.js';
+import { checkAttackContract, type ContractCheck } from '../../../attacks/contract-test.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
 
 interface CheckOptions {
