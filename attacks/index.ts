@@ -4,7 +4,7 @@ export { AttackError } from './types.js';
 export { perturb, runAttack, checkEpsilon, DEFAULT_SEED, type AttackRef, type SweepOptions, type SweepResult } from './base.js';
 export { getAttack, listAttacks, attackNames, attackOrigin, registerAttack, registerAttacks, BUILT_IN } from './registry.js';
 export { validateDefinition } from './definition.js';
-export { loadPlugins, resolvePlugin, describePlugin, pluginOfAttack, PluginError, type PluginRecord, type PluginApi } from './plugins.js';
+export { loadPlugins, resolvePlugin, pluginOfAttack, PluginError, type PluginRecord, type PluginApi } from './plugins.js';
 export { resolveParams, stepSizeParams, iterationParams, resolveStepSize } from './params.js';
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';
 export { logitsOf } from './model.js';

@@ -62,7 +62,7 @@ export function resolvePlugin(spec: string, base: string): { name: string; path:
   }
 }
 
-export function sha256File(path: string): string {
+function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
@@ -114,7 +114,7 @@ async function loadOne(spec: string, base: string): Promise<PluginRecord> {
     registerAttacks(defs, path);
   } catch (err) {
     // The registry's checks (declarations, name clashes) say what is wrong; say it as a plugin error.
-    throw err instanceof PluginError ? err : new PluginError((err as Error).message);
+    throw err instanceof AttackError && !(err instanceof PluginError) ? new PluginError(err.message) : err;
   }
   const record: PluginRecord = { name, path, sha256, attacks: [...new Set(defs.map((d) => d.name))] };
   LOADED.set(path, record);
@@ -148,9 +148,4 @@ export async function loadRecordedPlugins(records: readonly PluginRecord[]): Pro
 /** The loaded plugin that registered an attack; undefined for a built-in attack. */
 export function pluginOfAttack(attack: string): PluginRecord | undefined {
   return [...LOADED.values()].find((r) => r.attacks.includes(attack));
-}
-
-/** `name sha256-prefix` for reports and logs. */
-export function describePlugin(r: PluginRecord): string {
-  return `${r.name} (${r.attacks.join(', ')}; ${r.path}; sha256 ${r.sha256})`;
 }
