@@ -86,8 +86,9 @@ export class WorkerPool {
     // Nobody may be waiting yet; the failure is still reported through `failure` and run().
     slot.ready.catch(() => {});
     const startFailed = (err: Error): void => {
+      // Every worker reports the same start-up failure: the run fails with the first one.
       this.startError ??= err;
-      failStart(err);
+      failStart(this.startError);
     };
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'ready') {
