@@ -5,7 +5,12 @@ import { createContext } from './context.js';
 import { resolveParams } from './params.js';
 import { getAttack } from './registry.js';
 import { misclassified, projectLinf } from './tensor-ops.js';
-import { AttackError, type LogitsFn, type ParamValues } from './types.js';
+import { AttackError, type AttackDefinition, type LogitsFn, type ParamValues } from './types.js';
+
+/** A registered attack's name, or a definition (e.g. a plugin's, before it is registered). */
+export type AttackRef = string | AttackDefinition;
+
+const definitionOf = (attack: AttackRef): AttackDefinition => (typeof attack === 'string' ? getAttack(attack) : attack);
 
 export const DEFAULT_SEED = 0;
 
@@ -36,7 +41,7 @@ function checkBatch(x: tf.Tensor4D, labels: tf.Tensor1D): void {
  * Inputs are not range-checked here (that needs a readback): `evaluate` does it.
  */
 export function perturb(
-  attack: string,
+  attack: AttackRef,
   logits: LogitsFn,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
@@ -44,25 +49,30 @@ export function perturb(
   params?: Record<string, unknown>,
   seed: number = DEFAULT_SEED,
 ): tf.Tensor4D {
-  const def = getAttack(attack);
+  const def = definitionOf(attack);
   const resolved = resolveParams(def, params);
   checkEpsilon(epsilon);
   checkBatch(x, labels);
-  return perturbResolved(attack, logits, x, labels, epsilon, resolved, seed);
+  return perturbResolved(def, logits, x, labels, epsilon, resolved, seed);
+}
+
+/** What a context is made of: logits, x, labels, epsilon, params, seed. */
+type ContextArgs = Parameters<typeof createContext>;
+
+/**
+ * The attack's own `run` with nothing around it: no projection, no tidy. The contract kit
+ * checks this output, so an attack that leaves the ball or leaks tensors is caught rather
+ * than silently repaired by the base.
+ */
+export function runUnguarded(def: AttackDefinition, ...context: ContextArgs): tf.Tensor4D {
+  return def.run(createContext(...context));
 }
 
 /** `perturb` with parameters already resolved (the sweep resolves them once). */
-function perturbResolved(
-  attack: string,
-  logits: LogitsFn,
-  x: tf.Tensor4D,
-  labels: tf.Tensor1D,
-  epsilon: number,
-  params: ParamValues,
-  seed: number,
-): tf.Tensor4D {
-  const def = getAttack(attack);
-  return tf.tidy(() => projectLinf(def.run(createContext(logits, x, labels, epsilon, params, seed)), x, epsilon));
+function perturbResolved(def: AttackDefinition, ...context: ContextArgs): tf.Tensor4D {
+  const [, x, , epsilon] = context;
+  // The tidy and the final projection are a safety net; the contract holds `run` to both.
+  return tf.tidy(() => projectLinf(runUnguarded(def, ...context), x, epsilon));
 }
 
 export interface SweepOptions {
@@ -87,14 +97,14 @@ export interface SweepResult {
  * seed, so "accuracy never rises with epsilon" stays a real check.
  */
 export function runAttack(
-  attack: string,
+  attack: AttackRef,
   logits: LogitsFn,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
   epsilons: number[],
   options: SweepOptions = {},
 ): SweepResult {
-  const def = getAttack(attack);
+  const def = definitionOf(attack);
   const params = resolveParams(def, options.params);
   epsilons.forEach(checkEpsilon);
   checkBatch(x, labels);
@@ -102,7 +112,7 @@ export function runAttack(
   const adversarials: tf.Tensor4D[] = [];
   const success: tf.Tensor1D[] = [];
   for (const eps of epsilons) {
-    const adv = perturbResolved(attack, options.source ?? logits, x, labels, eps, params, seed);
+    const adv = perturbResolved(def, options.source ?? logits, x, labels, eps, params, seed);
     adversarials.push(adv);
     success.push(tf.tidy(() => misclassified(logits(adv), labels)));
   }

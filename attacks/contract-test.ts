@@ -1,12 +1,15 @@
-// The contract every registered attack must pass. Framework-agnostic: it returns named
-// checks with their numbers; test/attacks-contract.test.ts asserts them for every attack,
-// and a new attack's author can run it directly (see docs/adding-an-attack.md).
+// The contract every attack must pass, built-in or plugin. Framework-agnostic: it returns
+// named checks with their numbers; test/attacks-contract.test.ts asserts them for every
+// registered attack, `dcnet check-attack` prints them for a plugin, and an author can call
+// it from their own tests (see docs/adding-an-attack.md).
 import { tf } from '../src/tf.js';
-import { perturb } from './base.js';
+import { perturb, runUnguarded, type AttackRef } from './base.js';
+import { validateDefinition } from './definition.js';
 import { logitsOf } from './model.js';
+import { resolveParams } from './params.js';
 import { getAttack } from './registry.js';
 import { misclassified } from './tensor-ops.js';
-import type { LogitsFn } from './types.js';
+import type { AttackDefinition, LogitsFn } from './types.js';
 
 export interface ContractCheck {
   name: string;
@@ -61,61 +64,128 @@ const scalar = (t: tf.Tensor): number => {
   return v;
 };
 
-/** Runs the contract on one attack; every check is returned, passed or not. */
-export function checkAttackContract(attack: string, options: ContractOptions = {}): ContractCheck[] {
-  const def = getAttack(attack);
+/**
+ * Counts reads of tensor values into JavaScript while `fn` runs. Every Tensor read
+ * (dataSync, data, array, arraySync, buffer, print) goes through the engine's read/readSync;
+ * backend kernels read their own memory directly and are not counted.
+ */
+export function countReadbacks<T>(fn: () => T): { value: T; reads: number } {
+  const engine = tf.engine() as unknown as Record<'read' | 'readSync', (...a: unknown[]) => unknown>;
+  const own = { read: Object.hasOwn(engine, 'read'), readSync: Object.hasOwn(engine, 'readSync') };
+  const originals = { read: engine.read, readSync: engine.readSync };
+  let reads = 0;
+  for (const k of ['read', 'readSync'] as const) {
+    engine[k] = function (this: unknown, ...a: unknown[]) {
+      reads++;
+      return originals[k].apply(this, a);
+    };
+  }
+  try {
+    return { value: fn(), reads };
+  } finally {
+    for (const k of ['read', 'readSync'] as const) {
+      if (own[k]) engine[k] = originals[k];
+      else delete (engine as Record<string, unknown>)[k];
+    }
+  }
+}
+
+/** The names of the checks, for tables and for tests that expect one to fail. */
+export const CONTRACT = {
+  identity: 'eps 0 returns the input',
+  bounds: (eps: number) => `eps ${eps}: inside the ball and [0, 1], no NaN`,
+  determinism: 'same seed, same result',
+  leak: 'no tensor leak across batches',
+  readback: 'no read-back to JavaScript (gradient attack)',
+  strength: (eps: number) => `undefended model collapses at eps ${eps}`,
+} as const;
+
+/**
+ * Runs the contract on one attack (a registered name or a definition); every check is
+ * returned, passed or not. The checks look at the attack's own output, before the base's
+ * projection and tidy, so those safety nets cannot hide a broken attack.
+ */
+export function checkAttackContract(attack: AttackRef, options: ContractOptions = {}): ContractCheck[] {
+  let def: AttackDefinition;
+  if (typeof attack === 'string') def = getAttack(attack);
+  else {
+    validateDefinition(attack, 'checkAttackContract');
+    def = attack;
+  }
+  const params = resolveParams(def, options.params);
   const own = options.model ? undefined : contractModel();
   const { logits, shape } = options.model ?? own!;
   const n = options.batch ?? 16;
   const largeEps = options.largeEpsilon ?? 0.5;
   const maxAcc = options.maxAccuracyAtLarge ?? 0.1;
-  const run = (x: tf.Tensor4D, y: tf.Tensor1D, eps: number, seed = 0) => perturb(def.name, logits, x, y, eps, options.params, seed);
+  const raw = (x: tf.Tensor4D, y: tf.Tensor1D, eps: number, seed = 0) => runUnguarded(def, logits, x, y, eps, params, seed);
   const checks: ContractCheck[] = [];
+  // A check whose attack throws fails with the error; the other checks still run.
+  const check = (name: string, body: () => { passed: boolean; detail: string }) => {
+    try {
+      checks.push({ name, ...body() });
+    } catch (err) {
+      checks.push({ name, passed: false, detail: `threw: ${(err as Error).message}` });
+    }
+  };
   const { x, labels } = batchFor(logits, shape, n, 17);
 
-  const same = run(x, labels, 0);
-  const diff0 = scalar(tf.max(tf.abs(tf.sub(same, x))));
-  checks.push({ name: 'eps 0 returns the input', passed: diff0 === 0, detail: `max |x' - x| = ${diff0}` });
-  same.dispose();
+  check(CONTRACT.identity, () => {
+    const diff0 = tf.tidy(() => scalar(tf.max(tf.abs(tf.sub(raw(x, labels, 0), x)))));
+    return { passed: diff0 === 0, detail: `max |x' - x| = ${diff0}` };
+  });
 
   for (const eps of [0.03, 0.1, 0.3]) {
-    const adv = run(x, labels, eps);
-    const over = scalar(tf.max(tf.abs(tf.sub(adv, x))));
-    const lo = scalar(tf.min(adv));
-    const hi = scalar(tf.max(adv));
-    const finite = scalar(tf.all(tf.isFinite(adv)));
-    checks.push({
-      name: `eps ${eps}: inside the ball and [0, 1], no NaN`,
-      passed: over <= eps + 1e-6 && lo >= 0 && hi <= 1 && finite === 1,
-      detail: `max |x' - x| = ${over}, range [${lo}, ${hi}], all finite: ${finite === 1}`,
-    });
-    adv.dispose();
+    check(CONTRACT.bounds(eps), () =>
+      tf.tidy(() => {
+        const adv = raw(x, labels, eps);
+        const shapeOk = adv.shape.join('x') === x.shape.join('x');
+        if (!shapeOk) return { passed: false, detail: `returned shape [${adv.shape}], expected [${x.shape}]` };
+        const over = scalar(tf.max(tf.abs(tf.sub(adv, x))));
+        const lo = scalar(tf.min(adv));
+        const hi = scalar(tf.max(adv));
+        const finite = scalar(tf.all(tf.isFinite(adv)));
+        return {
+          passed: over <= eps + 1e-6 && lo >= 0 && hi <= 1 && finite === 1,
+          detail: `max |x' - x| = ${over} (eps ${eps}), range [${lo}, ${hi}], all finite: ${finite === 1}`,
+        };
+      }),
+    );
   }
 
-  const a = run(x, labels, 0.1, 42);
-  const b = run(x, labels, 0.1, 42);
-  const seedDiff = scalar(tf.max(tf.abs(tf.sub(a, b))));
-  checks.push({ name: 'same seed, same result', passed: seedDiff === 0, detail: `max difference ${seedDiff}` });
-  tf.dispose([a, b]);
-
-  // Warm-up above; now three more batches must leave the tensor count where it was.
-  const before = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) {
-    const bt = batchFor(logits, shape, n, 100 + i);
-    const adv = run(bt.x, bt.labels, 0.1, i);
-    tf.dispose([adv, bt.x, bt.labels]);
-  }
-  const leaked = tf.memory().numTensors - before;
-  checks.push({ name: 'no tensor leak across batches', passed: leaked === 0, detail: `${leaked} tensors left after 3 batches` });
-
-  const strong = run(x, labels, largeEps);
-  const acc = 1 - scalar(tf.mean(tf.cast(misclassified(tf.tidy(() => logits(strong)), labels), 'float32')));
-  checks.push({
-    name: `undefended model collapses at eps ${largeEps}`,
-    passed: acc <= maxAcc,
-    detail: `accuracy ${(acc * 100).toFixed(1)}% (allowed at most ${(maxAcc * 100).toFixed(1)}%)`,
+  check(CONTRACT.determinism, () => {
+    const seedDiff = tf.tidy(() => scalar(tf.max(tf.abs(tf.sub(raw(x, labels, 0.1, 42), raw(x, labels, 0.1, 42))))));
+    return { passed: seedDiff === 0, detail: `max difference ${seedDiff}` };
   });
-  tf.dispose([strong, x, labels]);
+
+  check(CONTRACT.leak, () => {
+    // Warmed up above; three more batches must leave the tensor count where it was.
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const bt = batchFor(logits, shape, n, 100 + i);
+      const adv = raw(bt.x, bt.labels, 0.1, i);
+      tf.dispose([adv, bt.x, bt.labels]);
+    }
+    const leaked = tf.memory().numTensors - before;
+    return { passed: leaked === 0, detail: `${leaked} tensors left after 3 batches` };
+  });
+
+  if (def.needs === 'gradients') {
+    // perturb runs inside training loops: a read-back stalls the device every step.
+    check(CONTRACT.readback, () => {
+      const { reads } = countReadbacks(() => tf.tidy(() => void raw(x, labels, 0.1)));
+      return { passed: reads === 0, detail: `${reads} read(s) of tensor values during one run` };
+    });
+  }
+
+  check(CONTRACT.strength(largeEps), () => {
+    const acc = tf.tidy(() => {
+      const strong = perturb(def, logits, x, labels, largeEps, options.params);
+      return 1 - scalar(tf.mean(tf.cast(misclassified(logits(strong), labels), 'float32')));
+    });
+    return { passed: acc <= maxAcc, detail: `accuracy ${(acc * 100).toFixed(1)}% (allowed at most ${(maxAcc * 100).toFixed(1)}%)` };
+  });
+  tf.dispose([x, labels]);
   own?.model.dispose();
   return checks;
 }

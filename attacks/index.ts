@@ -1,8 +1,10 @@
 // Public API of the attack modules.
 export type { LogitsFn, AttackDefinition, AttackContext, ParamSpec, ParamValues, ParamValue } from './types.js';
 export { AttackError } from './types.js';
-export { perturb, runAttack, checkEpsilon, DEFAULT_SEED, type SweepOptions, type SweepResult } from './base.js';
-export { getAttack, listAttacks, attackNames, registerAttack } from './registry.js';
+export { perturb, runAttack, checkEpsilon, DEFAULT_SEED, type AttackRef, type SweepOptions, type SweepResult } from './base.js';
+export { getAttack, listAttacks, attackNames, attackOrigin, registerAttack, registerAttacks, BUILT_IN } from './registry.js';
+export { validateDefinition } from './definition.js';
+export { loadPlugins, resolvePlugin, pluginOfAttack, PluginError, type PluginRecord, type PluginApi } from './plugins.js';
 export { resolveParams, stepSizeParams, iterationParams, resolveStepSize } from './params.js';
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';
 export { logitsOf } from './model.js';

@@ -18,7 +18,9 @@ export const miFgsm: AttackDefinition = {
   run(ctx) {
     const a = ctx.stepSize();
     const mu = ctx.params.decay as number;
-    return ctx.iterate(
+    // iterate() clones the initial state, so this one is ours to free.
+    const g0 = tf.zerosLike(ctx.x);
+    const out = ctx.iterate(
       ctx.x,
       ctx.params.steps as number,
       (xAdv, grad, [g]) => {
@@ -27,7 +29,9 @@ export const miFgsm: AttackDefinition = {
         const momentum = tf.add(tf.mul(g!, mu), tf.div(grad, l1));
         return { x: tf.add(xAdv, tf.mul(tf.sign(momentum), a)), state: [momentum] };
       },
-      [tf.zerosLike(ctx.x)],
+      [g0],
     );
+    g0.dispose();
+    return out;
   },
 };

@@ -1,7 +1,8 @@
 // Validation of attack parameters against each attack's declared specs.
 import { AttackError, type AttackDefinition, type ParamSpec, type ParamValue, type ParamValues } from './types.js';
 
-function checkValue(attack: string, key: string, spec: ParamSpec, value: unknown): ParamValue {
+/** One value against its spec: type, finiteness, integer-ness, range. */
+export function checkValue(attack: string, key: string, spec: ParamSpec, value: unknown): ParamValue {
   if (spec.type === 'boolean') {
     if (typeof value !== 'boolean') {
       throw new AttackError(`Attack '${attack}': parameter '${key}' must be true or false, got ${JSON.stringify(value)}.`);

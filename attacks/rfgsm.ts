@@ -19,7 +19,7 @@ export const rfgsm: AttackDefinition = {
       const noise = tf.sign(tf.randomNormal(ctx.x.shape, 0, 1, 'float32', ctx.nextSeed()));
       const start = ctx.project(tf.add(ctx.x, tf.mul(noise, alpha)));
       const { grad } = ctx.gradient(start);
-      return tf.add(start, tf.mul(tf.sign(grad), ctx.epsilon - alpha));
+      return ctx.project(tf.add(start, tf.mul(tf.sign(grad), ctx.epsilon - alpha)));
     });
   },
 };

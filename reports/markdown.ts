@@ -2,6 +2,7 @@
 // fragility, robustness), the paper's white-box and black-box tables (ours, then the
 // paper's) with the random-noise rows, how this run differs from the paper, every setting.
 import { DEFAULT_OPTIONS } from '../src/ops/options.js';
+import type { PluginRecord } from '../attacks/plugins.js';
 import { formatDuration } from '../src/progress.js';
 import { attackLabel } from '../src/eval/index.js';
 import { compareAll, describeBriefly, describeDifference, type Comparison, type Line } from './comparisons.js';
@@ -58,6 +59,8 @@ export interface ReportInput {
   missing: string[];
   /** What examples.png shows, column by column. */
   examplesLegend?: string;
+  /** Attack plugins the run loaded (pinned in the run folder). */
+  plugins?: PluginRecord[];
 }
 
 const ATTACK_TITLES: Record<string, string> = { fgsm: 'FGSM', bim: 'BIM', pgd: 'PGD', 'mi-fgsm': 'MI-FGSM', square: 'Square', worst: 'worst case', none: 'none' };
@@ -304,6 +307,9 @@ function settings(input: ReportInput): string {
     ['comparisons', 'paired on shared test points: exact McNemar + Agresti-Min interval (one seed), cluster bootstrap over seeds and test points (several); families by bootstrap with leave-one-operator-out; Holm over the comparisons at each epsilon'],
     ['backend', input.backend],
     ['toolkit', `dcnet-robustness ${input.toolkitVersion}`],
+    ...(input.plugins?.length
+      ? [['attack plugins', input.plugins.map((pl) => `${pl.name} (attacks ${pl.attacks.join(', ')}; \`${pl.path}\`, sha256 \`${pl.sha256}\`)`).join('; ')] as [string, string]]
+      : []),
     ['wall time', wallTime(input)],
     ['compute', `${(input.cellSeconds / 60).toFixed(1)} cell-minutes (sum of every cell's own time)`],
     ['generated', input.generatedAt],

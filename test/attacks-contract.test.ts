@@ -1,8 +1,7 @@
 // The attack contract, over every registered attack.
 import { describe, expect, it } from 'vitest';
-import { tf } from '../src/tf.js';
-import { listAttacks, perturb } from '../attacks/index.js';
-import { checkAttackContract, contractModel } from '../attacks/contract-test.js';
+import { listAttacks } from '../attacks/index.js';
+import { checkAttackContract, CONTRACT } from '../attacks/contract-test.js';
 
 // Only what keeps the suite fast; every other parameter is the attack's default.
 const FAST: Record<string, Record<string, unknown>> = { square: { queries: 100 }, pgd: { steps: 10, relStepSize: 0.25 } };
@@ -14,34 +13,8 @@ describe('every registered attack passes the contract', () => {
       const failed = checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
       expect(failed).toEqual([]);
       expect(checks.length).toBeGreaterThanOrEqual(7);
-    });
-  }
-});
-
-describe('gradient attacks never read tensors back (perturb runs inside training loops)', () => {
-  for (const def of listAttacks().filter((d) => d.needs === 'gradients')) {
-    it(def.name, () => {
-      const { model, logits, shape } = contractModel();
-      const x = tf.randomUniform([4, ...shape], 0, 1, 'float32', 3) as tf.Tensor4D;
-      const y = tf.tensor1d([0, 1, 2, 3], 'int32');
-      const proto = Object.getPrototypeOf(x) as Record<string, (...a: unknown[]) => unknown>;
-      const reads: string[] = [];
-      const originals = Object.fromEntries(['dataSync', 'arraySync', 'data', 'array'].map((k) => [k, proto[k]!]));
-      for (const [k, f] of Object.entries(originals)) {
-        proto[k] = function (this: unknown, ...a: unknown[]) {
-          reads.push(k);
-          return f.apply(this, a);
-        };
-      }
-      try {
-        perturb(def.name, logits, x, y, 0.1, FAST[def.name]).dispose();
-      } finally {
-        Object.assign(proto, originals);
-      }
-      // (Square, score-based, does read one scalar every 20 queries and is not listed here.)
-      expect(reads).toEqual([]);
-      tf.dispose([x, y]);
-      model.dispose();
+      // Gradient attacks run inside training loops: the kit holds them to no read-back.
+      expect(checks.some((c) => c.name === CONTRACT.readback)).toBe(def.needs === 'gradients');
     });
   }
 });

@@ -71,6 +71,8 @@ export const RUN_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 export const ProfileSchema = strict({
   name: z.string().regex(RUN_NAME, "must be a plain folder name: letters, digits, '.', '_' or '-' (it names the report folder)"),
   description: z.string(),
+  /** Attack plugin modules: paths relative to the profile file, or package names. */
+  plugins: z.array(z.string().trim().min(1, 'must be a module path (relative to the profile file) or a package name')).optional(),
   /** Dataset name and optional folder (set by --data). */
   dataset: oneOf(DATASET_NAMES),
   data: z.string().min(1).optional(),

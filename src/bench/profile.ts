@@ -1,6 +1,7 @@
 // Benchmark profiles: which models to train and how to attack them. Built-in profiles are
 // plain data; a profile can also be a JSON file (start from `dcnet bench --print-profile`).
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { TRAININGS, type Training } from '../../models/zoo/index.js';
 import { ProfileError } from './profile-error.js';
 import { type AttackSpec, type BenchProfile, profileIssues } from './profile-schema.js';
@@ -130,6 +131,25 @@ export function loadProfile(nameOrPath: string, overrides: ProfileOverrides = {}
   const changed = applyOverrides(parsed, overrides);
   const where = changed === parsed ? nameOrPath : `${nameOrPath} (with --patch/--set)`;
   return validateProfile(changed, where);
+}
+
+/**
+ * The attack plugins a profile names, read before the profile is validated (its attack
+ * names may come from them), with the folder relative paths start from: the profile
+ * file's. A built-in profile, or a file that does not parse, names none (validation then
+ * says what is wrong with it).
+ */
+export function profilePlugins(nameOrPath: string, overrides: ProfileOverrides = {}): { specs: string[]; base: string } {
+  const builtin = BUILTIN_PROFILES[nameOrPath];
+  const base = builtin ? process.cwd() : dirname(resolve(nameOrPath));
+  try {
+    const raw = builtin ? structuredClone(builtin) : JSON.parse(readFileSync(nameOrPath, 'utf8'));
+    const plugins = (applyOverrides(raw, overrides) as { plugins?: unknown }).plugins;
+    const specs = Array.isArray(plugins) ? plugins.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
+    return { specs, base };
+  } catch {
+    return { specs: [], base };
+  }
 }
 
 /** Checks the whole profile against its schema; the message lists every problem by its path. */

@@ -7,7 +7,7 @@ import { MODEL_RESULT_SCHEMA } from '../../reports/model-result.js';
 import { ProfileError } from './profile.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { planCells, targetModels } from './cells.js';
-import { readPinnedProfile, readRecords, readSessions } from './results-store.js';
+import { readPinnedPlugins, readPinnedProfile, readRecords, readSessions } from './results-store.js';
 
 export * from '../../reports/index.js';
 
@@ -55,6 +55,7 @@ export function writeReport(runDir: string): ReportSummary {
       toolkitVersion,
       cellSeconds,
       sessions: readSessions(runDir),
+      plugins: readPinnedPlugins(runDir),
       generatedAt: new Date().toISOString(),
       missing,
     },

@@ -8,6 +8,7 @@ import { appendLine, writeFileAtomic } from '../io/atomic.js';
 import type { BenchProfile } from './profile.js';
 import { ProfileError } from './profile.js';
 import type { ShardSpec } from './cells.js';
+import { PluginError, type PluginRecord } from '../../attacks/index.js';
 
 export const RECORD_SCHEMA = 'dcnet-robustness/cell-result@1';
 
@@ -22,6 +23,8 @@ export interface CellRecord<R = unknown> {
   wallSeconds: number;
   backend: string;
   toolkitVersion: string;
+  /** The attack plugins loaded for the cell (absent when none). */
+  plugins?: PluginRecord[];
   result: R;
 }
 
@@ -133,4 +136,39 @@ export function readPinnedProfile(runDir: string): BenchProfile {
     throw new ProfileError(`${runDir} is not a benchmark run: ${PROFILE_FILE} is missing. Run \`dcnet bench\` first.`);
   }
   return JSON.parse(readFileSync(path, 'utf8')) as BenchProfile;
+}
+
+const PLUGINS_FILE = 'plugins.json';
+
+/**
+ * Records the run's attack plugins (path and sha256); a resumed run must load the same
+ * code, or its cells would mix two versions of an attack.
+ */
+export function pinPlugins(runDir: string, plugins: PluginRecord[]): void {
+  const path = join(runDir, PLUGINS_FILE);
+  if (!existsSync(path)) {
+    writeFileAtomic(path, JSON.stringify(plugins, null, 2) + '\n');
+    return;
+  }
+  const pinned = readPinnedPlugins(runDir);
+  const retry = `Resume with the same plugin files, or choose another folder with --run NAME (or --out DIR).`;
+  for (const old of pinned) {
+    const now = plugins.find((p) => p.name === old.name || p.path === old.path);
+    if (!now) throw new PluginError(`${runDir} was run with plugin ${old.name} (${old.path}), which is not loaded now: pass --plugin ${old.path}. ${retry}`);
+    if (now.sha256 !== old.sha256) {
+      throw new PluginError(
+        `${runDir} was run with another version of plugin ${old.name}: sha256 ${old.sha256.slice(0, 12)}… then, ${now.sha256.slice(0, 12)}… now (${now.path}). ${retry}`,
+      );
+    }
+  }
+  const extra = plugins.filter((p) => !pinned.some((o) => o.sha256 === p.sha256));
+  if (extra.length) {
+    throw new PluginError(`${runDir} was run without plugin ${extra.map((p) => p.name).join(', ')}: drop it, or start another run folder with --run NAME (or --out DIR).`);
+  }
+}
+
+/** The run's pinned plugins ([] for a run without plugins or from before plugins). */
+export function readPinnedPlugins(runDir: string): PluginRecord[] {
+  const path = join(runDir, PLUGINS_FILE);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as PluginRecord[]) : [];
 }

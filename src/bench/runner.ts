@@ -8,7 +8,8 @@ import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
 import type { BenchProfile } from './profile.js';
 import { RunProgress } from './progress.js';
 import { acquireLock } from '../io/lock.js';
-import { appendRecord, appendSession, type CellRecord, checkRunFolder, lockFileName, pinProfile, readRecords } from './results-store.js';
+import { appendRecord, appendSession, type CellRecord, checkRunFolder, lockFileName, pinPlugins, pinProfile, readRecords } from './results-store.js';
+import type { PluginRecord } from '../../attacks/index.js';
 import { WorkerPool } from './worker-pool.js';
 import type { SourceDone } from './executors.js';
 import { UserError } from '../errors.js';
@@ -22,6 +23,8 @@ export interface BenchOptions {
   backend: string;
   /** Show the progress display on stderr (default true). */
   progress?: boolean;
+  /** Attack plugins already loaded in this process; every worker loads them too. */
+  plugins?: PluginRecord[];
 }
 
 export interface WorkerSetup {
@@ -29,6 +32,7 @@ export interface WorkerSetup {
   zooDir: string;
   backend: string;
   shard: string;
+  plugins: PluginRecord[];
 }
 
 export interface BenchOutcome {
@@ -76,7 +80,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
 
 async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
   const started = Date.now();
+  const plugins = opts.plugins ?? [];
   pinProfile(opts.runDir, opts.profile);
+  pinPlugins(opts.runDir, plugins);
   const cells = shardCells(planCells(opts.profile), opts.shard);
   const { records, torn } = readRecords(opts.runDir);
   const todo = cells.filter((c) => !records.has(c.id));
@@ -96,7 +102,7 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
 
   const jobs = Math.max(1, Math.min(opts.jobs, todo.length));
   const progress = new RunProgress(cells.length, remainingByKind, jobs, outcome.alreadyDone, opts.progress === false ? devNull() : process.stderr);
-  const setup: WorkerSetup = { profile: opts.profile, zooDir: opts.zooDir, backend: opts.backend, shard: shardName };
+  const setup: WorkerSetup = { profile: opts.profile, zooDir: opts.zooDir, backend: opts.backend, shard: shardName, plugins };
   const pool = new WorkerPool(jobs, WORKER_FILE, setup, (id, text, fraction) => progress.update(id, text, fraction));
   const limit = pLimit(jobs);
   const finished = new Map<string, Promise<void>>();
@@ -143,6 +149,7 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
           wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
           backend: value.backend,
           toolkitVersion: value.toolkitVersion,
+          ...(plugins.length ? { plugins } : {}),
           result: value.result,
         };
         appendRecord(opts.runDir, opts.shard, record);

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
 import { VERSION } from '../version.js';
+import { loadRecordedPlugins } from '../../attacks/plugins.js';
 import { executeCell, handleBroadcast } from './executors.js';
 import type { Cell } from './cells.js';
 import type { WorkerSetup } from './runner.js';
@@ -14,6 +15,9 @@ await serveTasks(
   parentPort!,
   async () => {
     backend = (await initBackend(setup.backend)).name;
+    // The plugins the main process loaded and recorded, before any cell: a file changed
+    // since (another sha256) fails the start, and the pool fails the run with that line.
+    await loadRecordedPlugins(setup.plugins);
   },
   async (task, progress) => ({ result: await executeCell(task as Cell, setup, progress), backend, toolkitVersion: VERSION }),
   handleBroadcast,

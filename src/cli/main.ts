@@ -9,6 +9,7 @@ import { registerZoo } from './commands/zoo.js';
 import { registerAttack } from './commands/attack.js';
 import { registerBench } from './commands/bench.js';
 import { registerReport } from './commands/report.js';
+import { registerCheckAttack } from './commands/check-attack.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,13 +24,15 @@ export function buildProgram(): Command {
   registerAttack(program);
   registerBench(program);
   registerReport(program);
+  registerCheckAttack(program);
   return program;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   try {
     await buildProgram().exitOverride().parseAsync(argv);
-    return 0;
+    // A command that failed softly (failed checks or cells) set the exit code itself.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof PartialFailure) {

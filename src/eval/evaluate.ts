@@ -2,7 +2,7 @@
 // outcomes into the field's accuracies, worst cases and sanity checks.
 import { tf } from '../tf.js';
 import { VERSION } from '../version.js';
-import { AttackError } from '../../attacks/index.js';
+import { AttackError, pluginOfAttack } from '../../attacks/index.js';
 import { worstCase } from './aggregate.js';
 import { evaluateBatch, LARGE_EPS, type BatchOutcome, type TransferCache } from './batch.js';
 import { dataHash, openCheckpoint, saveBatch } from './checkpoint.js';
@@ -84,6 +84,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const plans = buildPlans(opts.attacks, opts.source, withChecks);
   const noiseEps = noiseEpsilons(plans, withChecks);
   const allowProbabilities = opts.allowProbabilities ?? false;
+  // A plugin attack's code is part of what must match: an edited plugin starts over.
+  const pluginCode = [...new Set(opts.attacks.map((a) => pluginOfAttack(a.name)).filter((p) => p !== undefined))].map((p) => `${p.name}@${p.sha256}`);
   const saved = opts.checkpoint
     ? openCheckpoint(opts.checkpoint, {
         version: VERSION,
@@ -100,6 +102,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
         plans,
         noiseEps,
         noiseDraws: NOISE_DRAWS,
+        ...(pluginCode.length ? { plugins: pluginCode } : {}),
       }, opts.onWarning)
     : new Map<number, BatchOutcome>();
 

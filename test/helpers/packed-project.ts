@@ -5,7 +5,7 @@
 //
 // Needs a built dist/ (`npm test` builds it first). The tarball is made once per test process.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -75,6 +75,13 @@ export function packedProject(): PackedProject {
     if (!existsSync(source)) continue; // an optional dependency that did not install
     mkdirSync(dirname(join(modules, dep)), { recursive: true });
     symlinkSync(source, join(modules, dep), 'dir');
+  }
+  // Its bins, linked as npm links them, so `npx dcnet` in the project runs the installed package.
+  const bins = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { bin?: Record<string, string> }).bin ?? {};
+  mkdirSync(join(modules, '.bin'), { recursive: true });
+  for (const [name, target] of Object.entries(bins)) {
+    chmodSync(join(packageDir, target), 0o755);
+    symlinkSync(join('..', PKG.name, target), join(modules, '.bin', name));
   }
   writeFileSync(
     join(dir, 'package.json'),

@@ -9,11 +9,12 @@ import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/in
 import { checkOutputFile, writeFileAtomic } from '../../io/atomic.js';
 import { modelIdentity } from '../../io/model-files.js';
 import { loadDataset } from '../../data/index.js';
-import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
+import { checkEpsilon, getAttack, loadPlugins, resolveParams } from '../../../attacks/index.js';
 import { evaluate, type AttackRequest, type EvaluationResult, type Progress } from '../../eval/index.js';
 import { ProgressBar, type ProgressLine } from '../../progress.js';
 import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
 import { formatEvaluation } from '../format-evaluation.js';
+import { pluginOption } from '../plugins.js';
 import { parseEpsilonList, parseInteger, parseNumber, parsePositiveInteger } from '../options.js';
 
 interface AttackOptions {
@@ -40,6 +41,7 @@ interface AttackOptions {
   out?: string;
   checkpoint?: string;
   backend: string;
+  plugin: string[];
 }
 
 /** Maps --steps etc. onto the attacks that declare those parameters. */
@@ -144,11 +146,11 @@ function progressLine(p: Progress, startedMs: number): ProgressLine {
 }
 
 export function registerAttack(program: Command): void {
-  program
-    .command('attack')
+  pluginOption(program
+    .command('attack'))
     .description('attack a model: clean, robust and conditional robust accuracy with 95% intervals and sanity checks')
     .requiredOption('--model <id|dir>', 'zoo model id (e.g. fashion-mnist/small-cnn/tanh-cosine/standard/s0) or saved model folder')
-    .requiredOption('--attack <names>', 'comma-separated attacks: fgsm, bim, pgd, mi-fgsm, square; transfer:<name> with --source')
+    .requiredOption('--attack <names>', 'comma-separated attacks (dcnet info lists them, with --plugin too); transfer:<name> with --source')
     .requiredOption('--eps <list>', 'comma-separated Linf epsilons in [0, 1], fractions allowed (0,2/255,8/255)', parseEpsilonList('--eps'))
     .option('--dataset <name>', "dataset to attack on (default: a zoo model's own; required for a plain model folder)")
     .option('--zoo <dir>', 'zoo folder (default: $DCNET_ZOO or ./zoo)')
@@ -171,11 +173,14 @@ export function registerAttack(program: Command): void {
     .option('--checkpoint <file>', 'save finished batches to this JSON-lines file; rerunning the same command resumes from it')
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
     .action(async (opts: AttackOptions) => {
+      // Plugins first: their attacks are named in --attack.
+      const plugins = await loadPlugins(opts.plugin);
       const attacks = attackRequests(opts);
       const { n, batch, seed } = opts;
       checkOutputs(opts);
       if (opts.source) checkIndependent(opts.model, opts.source, opts.zoo);
       await startRuntime(opts.backend, !!opts.json);
+      if (!opts.json) for (const p of plugins) process.stderr.write(`plugin ${p.name}: ${p.attacks.join(', ')} (sha256 ${p.sha256.slice(0, 12)}…)\n`);
       const target = await openModel(opts.model, opts.zoo);
       const source = opts.source ? await openModel(opts.source, opts.zoo) : undefined;
       const chosen = chooseDataset(opts, target);
@@ -206,7 +211,11 @@ export function registerAttack(program: Command): void {
         onProgress: bar && ((p) => bar.update(progressLine(p, started))),
       });
       bar?.finish();
-      const json = JSON.stringify({ dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...result }, null, 2);
+      const json = JSON.stringify(
+        { dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...(plugins.length ? { plugins } : {}), ...result },
+        null,
+        2,
+      );
       if (opts.out) writeFileAtomic(opts.out, json + '\n');
       process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');
       target.model.dispose();

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeReport } from '../../bench/report.js';
 import { resolveShard } from '../../bench/cells.js';
-import { BUILTIN_PROFILES, loadProfile } from '../../bench/profile.js';
+import { BUILTIN_PROFILES, loadProfile, profilePlugins } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
 import { calibrator } from '../../bench/calibration.js';
 import { dryRun } from '../../bench/dry-run.js';
@@ -13,6 +13,8 @@ import { RUN_NAME } from '../../bench/profile-schema.js';
 import { formatDuration } from '../../progress.js';
 import { BACKEND_OPTION_HELP, PartialFailure, startRuntime, UsageError } from '../runtime.js';
 import { parsePositiveInteger } from '../options.js';
+import { loadPlugins } from '../../../attacks/index.js';
+import { pluginOption } from '../plugins.js';
 
 interface BenchOptions {
   profile: string;
@@ -27,14 +29,15 @@ interface BenchOptions {
   data?: string;
   progress: boolean;
   report: boolean;
+  plugin: string[];
   set: string[];
   patch?: string;
   dryRun?: boolean;
 }
 
 export function registerBench(program: Command): void {
-  program
-    .command('bench')
+  pluginOption(program
+    .command('bench'))
     .description('run the robustness benchmark: train every model of a profile, attack it, write the report')
     .option('--profile <name|file>', `built-in profile (${Object.keys(BUILTIN_PROFILES).join(', ')}) or a JSON file`, 'quick')
     .option('--print-profile [name]', 'print a profile as JSON (a starting point for your own) and exit')
@@ -53,8 +56,14 @@ export function registerBench(program: Command): void {
     .option('--no-report', 'do not write the report at the end (shards: run `dcnet report` after all)')
     .action(async (opts: BenchOptions) => {
       const overrides = { set: opts.set, ...(opts.patch !== undefined ? { patch: opts.patch } : {}) };
+      const name = typeof opts.printProfile === 'string' ? opts.printProfile : opts.profile;
+      // Plugins before the profile: its attack names are validated against the registry.
+      // --plugin paths start from the current folder, the profile's own from its file's folder.
+      const fromProfile = profilePlugins(name, overrides);
+      const plugins = [...(await loadPlugins(opts.plugin)), ...(await loadPlugins(fromProfile.specs, fromProfile.base))].filter(
+        (p, i, all) => all.findIndex((q) => q.path === p.path) === i,
+      );
       if (opts.printProfile !== undefined) {
-        const name = typeof opts.printProfile === 'string' ? opts.printProfile : opts.profile;
         process.stdout.write(JSON.stringify(loadProfile(name, overrides), null, 2) + '\n');
         return;
       }
@@ -79,7 +88,8 @@ export function registerBench(program: Command): void {
       process.stderr.write(
         `bench: profile ${profile.name}, ${jobs} worker(s), shard ${shard.index}/${shard.count}, run folder ${runDir}, zoo ${resolve(opts.zoo)}\n`,
       );
-      const outcome = await runBench({ profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress });
+      for (const p of plugins) process.stderr.write(`bench: plugin ${p.name}: ${p.attacks.join(', ')} (sha256 ${p.sha256.slice(0, 12)}…)\n`);
+      const outcome = await runBench({ profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress, plugins });
       process.stderr.write(
         `bench: ${outcome.ran} cells run, ${outcome.alreadyDone} already done, ${outcome.failed.length} failed, ` +
           `${outcome.skipped.length} skipped, in ${formatDuration(outcome.wallSeconds)}\n`,
