@@ -17,8 +17,16 @@ describe('every registered attack passes the contract', () => {
   }
 });
 
-describe('gradient attacks never read tensors back (perturb runs inside training loops)', () => {
-  for (const def of listAttacks().filter((d) => d.needs === 'gradients')) {
+// Attacks that training can use (single-step, or iterative with an `earlyStop` switch) read
+// nothing back with early stop off; compaction (the default) reads one mask per step, and the
+// evaluation-only attacks (APGD, FAB, the ensemble) read masks to drop finished points.
+const TRAINING_USABLE = listAttacks().filter((d) => d.needs === 'gradients' && (!d.iterative || 'earlyStop' in d.params));
+
+describe('attacks usable in training never read tensors back with early stop off', () => {
+  it('covers the gradient attacks of adversarial training', () => {
+    expect(TRAINING_USABLE.map((d) => d.name)).toEqual(expect.arrayContaining(['fgsm', 'bim', 'pgd', 'mi-fgsm']));
+  });
+  for (const def of TRAINING_USABLE) {
     it(def.name, () => {
       const { model, logits, shape } = contractModel();
       const x = tf.randomUniform([4, ...shape], 0, 1, 'float32', 3) as tf.Tensor4D;
@@ -33,7 +41,8 @@ describe('gradient attacks never read tensors back (perturb runs inside training
         };
       }
       try {
-        perturb(def.name, logits, x, y, 0.1, FAST[def.name]).dispose();
+        const off = 'earlyStop' in def.params ? { earlyStop: false } : {};
+        perturb(def.name, logits, x, y, 0.1, { ...FAST[def.name], ...off }).dispose();
       } finally {
         Object.assign(proto, originals);
       }

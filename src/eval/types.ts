@@ -42,7 +42,7 @@ export interface AttackResult {
   kind: AttackKind;
   norm: 'linf';
   /** Parameters as used, defaults filled in. */
-  params: Record<string, number | boolean | undefined>;
+  params: Record<string, number | boolean | string | undefined>;
   /** The source model's name, for transfer attacks. */
   source?: string;
   /** True for runs the engine added for its sanity checks (FGSM reference). */
