@@ -26,13 +26,20 @@ export const cwMargin: LossFn = (z, y) => tf.tidy(() => tf.sub(bestOther(z, y), 
 
 /**
  * The j-th largest logit per point, for each j in `ranks` (0 = largest). TF.js has no gradient
- * for topk, so only its indices are used and the values are picked out of z (gradient flows).
+ * for topk, so the ranks come from repeated argMax (gradient zero) with the found classes
+ * pushed down, and the values are picked out of z (the gradient flows through them).
  */
 function rankedLogits(z: tf.Tensor2D, ranks: number[]): tf.Tensor1D[] {
   const k = Math.max(...ranks) + 1;
   if (z.shape[1] < k) throw new AttackError(`This loss needs at least ${k} classes; the model has ${z.shape[1]}.`);
-  const idx = tf.topk(z, k).indices;
-  return ranks.map((j) => trueLogit(z, tf.squeeze(tf.slice(idx, [0, j], [z.shape[0], 1]), [1]) as tf.Tensor1D));
+  const picked: tf.Tensor1D[] = [];
+  let rest: tf.Tensor2D = z;
+  for (let j = 0; j < k; j++) {
+    const idx = tf.argMax(rest, 1) as tf.Tensor1D;
+    picked.push(trueLogit(z, idx));
+    rest = tf.sub(rest, tf.mul(tf.oneHot(idx, z.shape[1]), BIG));
+  }
+  return ranks.map((j) => picked[j]!);
 }
 
 /** DLR: -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3 + 1e-12), pi the logits sorted descending. */

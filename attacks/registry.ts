@@ -1,4 +1,7 @@
 // The one place attacks are registered. Adding an attack: write its module, add it here.
+import { apgdCe } from './apgd-ce.js';
+import { apgdDlr } from './apgd-dlr.js';
+import { apgdT } from './apgd-t.js';
 import { bim } from './bim.js';
 import { fgsm } from './fgsm.js';
 import { miFgsm } from './mi-fgsm.js';
@@ -14,7 +17,7 @@ export function registerAttack(def: AttackDefinition): void {
   REGISTRY.set(def.name, def);
 }
 
-for (const def of [fgsm, rfgsm, bim, pgd, miFgsm, square]) registerAttack(def);
+for (const def of [fgsm, rfgsm, bim, pgd, miFgsm, square, apgdCe, apgdDlr, apgdT]) registerAttack(def);
 
 export function attackNames(): string[] {
   return [...REGISTRY.keys()];

@@ -4,7 +4,13 @@ import { tf } from '../src/tf.js';
 import { checkAttackContract, contractModel, listAttacks, perturb } from '../attacks/index.js';
 
 // Only what keeps the suite fast; every other parameter is the attack's default.
-const FAST: Record<string, Record<string, unknown>> = { square: { queries: 100 }, pgd: { steps: 10, relStepSize: 0.25 } };
+const FAST: Record<string, Record<string, unknown>> = {
+  square: { queries: 100 },
+  pgd: { steps: 10, relStepSize: 0.25 },
+  'apgd-ce': { steps: 20 },
+  'apgd-dlr': { steps: 20 },
+  'apgd-t': { steps: 20, targets: 2 },
+};
 
 describe('every registered attack passes the contract', () => {
   for (const def of listAttacks()) {
