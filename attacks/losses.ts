@@ -59,6 +59,11 @@ export function dlrTargeted(targets: tf.Tensor1D): LossFn {
     });
 }
 
+/** Logit of the true class minus the target's (FAB's decision function; < 0 = target wins). */
+export function targetMargin(targets: tf.Tensor1D): LossFn {
+  return (z, y) => tf.tidy(() => tf.sub(trueLogit(z, y), trueLogit(z, targets)) as tf.Tensor1D);
+}
+
 export function lossByName(name: string): LossFn {
   switch (name) {
     case 'ce':

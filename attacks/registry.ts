@@ -3,6 +3,7 @@ import { apgdCe } from './apgd-ce.js';
 import { apgdDlr } from './apgd-dlr.js';
 import { apgdT } from './apgd-t.js';
 import { bim } from './bim.js';
+import { fabT } from './fab-t.js';
 import { fgsm } from './fgsm.js';
 import { miFgsm } from './mi-fgsm.js';
 import { pgd } from './pgd.js';
@@ -17,7 +18,7 @@ export function registerAttack(def: AttackDefinition): void {
   REGISTRY.set(def.name, def);
 }
 
-for (const def of [fgsm, rfgsm, bim, pgd, miFgsm, square, apgdCe, apgdDlr, apgdT]) registerAttack(def);
+for (const def of [fgsm, rfgsm, bim, pgd, miFgsm, square, apgdCe, apgdDlr, apgdT, fabT]) registerAttack(def);
 
 export function attackNames(): string[] {
   return [...REGISTRY.keys()];

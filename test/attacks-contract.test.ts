@@ -10,6 +10,7 @@ const FAST: Record<string, Record<string, unknown>> = {
   'apgd-ce': { steps: 20 },
   'apgd-dlr': { steps: 20 },
   'apgd-t': { steps: 20, targets: 2 },
+  'fab-t': { steps: 20, targets: 2 },
 };
 
 describe('every registered attack passes the contract', () => {
