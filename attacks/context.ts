@@ -52,7 +52,7 @@ export function createContext(
     return xFinal as tf.Tensor4D;
   }
 
-  function remaining(current: tf.Tensor4D, run: (sub: AttackContext) => tf.Tensor4D): tf.Tensor4D {
+  function remaining(current: tf.Tensor4D, run: (sub: AttackContext) => tf.Tensor4D, subParams: ParamValues = params): tf.Tensor4D {
     const fooled = tf.tidy(() => misclassified(logits(current), labels)).dataSync() as Uint8Array;
     const left: number[] = [];
     const done: number[] = [];
@@ -60,12 +60,12 @@ export function createContext(
     // Drawn even when nothing is left, so later seeds do not depend on earlier outcomes.
     const subSeed = nextSeed();
     if (!left.length) return current.clone();
-    if (!done.length) return run(createContext(logits, x, labels, epsilon, params, subSeed));
+    if (!done.length) return run(createContext(logits, x, labels, epsilon, subParams, subSeed));
     const [xs, ys, cd] = tf.tidy(() => {
       const l = tf.tensor1d(left, 'int32');
       return [tf.gather(x, l), tf.gather(labels, l), tf.gather(current, tf.tensor1d(done, 'int32'))];
     });
-    const adv = run(createContext(logits, xs as tf.Tensor4D, ys as tf.Tensor1D, epsilon, params, subSeed));
+    const adv = run(createContext(logits, xs as tf.Tensor4D, ys as tf.Tensor1D, epsilon, subParams, subSeed));
     tf.dispose([xs!, ys!]);
     return reassemble(
       [

@@ -1,5 +1,5 @@
 // Public API of the attack modules.
-export type { LogitsFn, AttackDefinition, AttackContext, ParamSpec, ParamValues, ParamValue } from './types.js';
+export type { LossFn, LogitsFn, AttackDefinition, AttackContext, ParamSpec, ParamValues, ParamValue } from './types.js';
 export { AttackError } from './types.js';
 export { perturb, runAttack, checkEpsilon, DEFAULT_SEED, type SweepOptions, type SweepResult } from './base.js';
 export { getAttack, listAttacks, attackNames, registerAttack } from './registry.js';
@@ -7,3 +7,8 @@ export { resolveParams, stepSizeParams, iterationParams, resolveStepSize } from 
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';
 export { logitsOf } from './model.js';
 export { checkAttackContract, contractModel, type ContractCheck, type ContractOptions } from './contract-test.js';
+export { crossEntropy, cwMargin, dlr, dlrTargeted, targetMargin, lossByName, LOSS_NAMES, type LossName } from './losses.js';
+export { pointLoop, reassemble, type StopMode, type LoopStep } from './point-loop.js';
+export { minimalLinfStep } from './linf-projection.js';
+export { apgdCheckpoints } from './apgd-core.js';
+export { runAutoAttack, autoAttackMembers, type AutoAttackRun } from './autoattack.js';

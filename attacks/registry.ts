@@ -2,6 +2,7 @@
 import { apgdCe } from './apgd-ce.js';
 import { apgdDlr } from './apgd-dlr.js';
 import { apgdT } from './apgd-t.js';
+import { autoAttack } from './autoattack.js';
 import { bim } from './bim.js';
 import { fabT } from './fab-t.js';
 import { fgsm } from './fgsm.js';
@@ -18,7 +19,7 @@ export function registerAttack(def: AttackDefinition): void {
   REGISTRY.set(def.name, def);
 }
 
-for (const def of [fgsm, rfgsm, bim, pgd, miFgsm, square, apgdCe, apgdDlr, apgdT, fabT]) registerAttack(def);
+for (const def of [fgsm, rfgsm, bim, pgd, miFgsm, square, apgdCe, apgdDlr, apgdT, fabT, autoAttack]) registerAttack(def);
 
 export function attackNames(): string[] {
   return [...REGISTRY.keys()];

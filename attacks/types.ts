@@ -54,9 +54,10 @@ export interface AttackContext {
   /**
    * Runs `run` on a context restricted to the points `current` does not fool yet (reads one
    * mask back) and returns `current` with those points replaced by the result: how ensembles,
-   * restarts and target classes spend effort only where it is still needed.
+   * restarts and target classes spend effort only where it is still needed. `params` replaces
+   * the parameters in the restricted context (an ensemble's member settings).
    */
-  remaining(current: tf.Tensor4D, run: (sub: AttackContext) => tf.Tensor4D): tf.Tensor4D;
+  remaining(current: tf.Tensor4D, run: (sub: AttackContext) => tf.Tensor4D, params?: ParamValues): tf.Tensor4D;
   /** Per-point margin (true logit minus best other logit; negative = fooled). */
   margin(xAdv: tf.Tensor4D): tf.Tensor1D;
   /** Absolute step size from `stepSize` or `relStepSize * epsilon`. */

@@ -11,6 +11,7 @@ const FAST: Record<string, Record<string, unknown>> = {
   'apgd-dlr': { steps: 20 },
   'apgd-t': { steps: 20, targets: 2 },
   'fab-t': { steps: 20, targets: 2 },
+  autoattack: { steps: 10, targets: 2, fabSteps: 10, queries: 100 },
 };
 
 describe('every registered attack passes the contract', () => {
