@@ -5,7 +5,10 @@ import { seededRandom } from './random.js';
 import { selectPoints } from './tensor-ops.js';
 import type { AttackContext, AttackDefinition } from './types.js';
 
-/** The paper's schedule of the square's area fraction, written for 10,000 queries. */
+/**
+ * The paper's schedule of the square's area fraction, written for 10,000 queries
+ * (reference code: p_selection(p_init, i_iter, n_iters), i_iter counting proposals from 0).
+ */
 export function squareFraction(pInit: number, query: number, queries: number): number {
   const it = Math.floor((query / queries) * 10000);
   const halvings = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000].filter((t) => it > t).length;
@@ -40,6 +43,14 @@ function randomSigns(shape: number[], rand: () => number): tf.Tensor {
   return tf.tensor(v, shape);
 }
 
+/**
+ * The fraction of each proposal of a run with `queries` queries: the initialisation takes
+ * the first query, proposal i (from 0) the next, so the first proposal uses p_init.
+ */
+export function proposalFractions(pInit: number, queries: number): number[] {
+  return Array.from({ length: Math.max(0, queries - 1) }, (_, i) => squareFraction(pInit, i, queries));
+}
+
 const ALL_FOOLED_CHECK_EVERY = 20;
 
 function allFooled(margin: tf.Tensor1D): boolean {
@@ -58,20 +69,22 @@ export const square: AttackDefinition = {
   description: 'Square attack (Linf): random search over square patches of +-eps, margin loss, outputs only',
   params: {
     queries: { type: 'int', default: 1000, min: 1, max: 1000000, help: 'model queries per point (the paper uses 10000)' },
-    pInit: { type: 'number', default: 0.05, min: 0.0001, max: 1, help: 'initial fraction of pixels changed per query' },
+    // 0.8 as in the reference implementation and AutoAttack's Square.
+    pInit: { type: 'number', default: 0.8, min: 0.0001, max: 1, help: 'initial fraction of pixels changed per query' },
   },
   run(ctx) {
     const { x, epsilon: eps } = ctx;
     const [b, h, w, c] = x.shape;
     const rand = seededRandom(ctx.nextSeed());
     const queries = ctx.params.queries as number;
+    const fractions = proposalFractions(ctx.params.pInit as number, queries);
     // Start from vertical stripes of +-eps (the paper's initialisation).
     let best = tf.tidy(() => ctx.project(tf.add(x, tf.mul(randomSigns([b, 1, w, c], rand), eps))));
     let bestMargin = ctx.margin(best);
     for (let q = 1; q < queries; q++) {
       // Score-based, so reading one scalar back is allowed: stop once every point is fooled.
       if (q % ALL_FOOLED_CHECK_EVERY === 0 && allFooled(bestMargin)) break;
-      const p = squareFraction(ctx.params.pInit as number, q, queries);
+      const p = fractions[q - 1]!;
       const s = Math.min(Math.max(Math.round(Math.sqrt(p * h * w)), 1), Math.min(h, w) - 1 || 1);
       const [nextBest, nextMargin] = tf.tidy(() => {
         const window = tf.broadcastTo(windowMask(ctx, rand, s), [b, h, w, c]);

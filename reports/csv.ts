@@ -1,5 +1,5 @@
-// results.csv: one row per model x attack x epsilon (and a clean row per model), with
-// every setting and both robust-accuracy definitions with their intervals.
+// results.csv: one row per model x attack x epsilon (and a clean row per model, and the
+// random-noise rows), with every setting and both robust-accuracy definitions with their intervals.
 import { stringify } from 'csv-stringify/sync';
 import type { Accuracy, ModelResult } from './model-result.js';
 
@@ -10,6 +10,8 @@ const COLUMNS = [
   'robust_acc', 'robust_lo', 'robust_hi',
   'conditional_robust_acc', 'conditional_lo', 'conditional_hi', 'clean_correct',
   'images_per_second', 'backend', 'toolkit_version',
+  // Random-noise rows (mode noise): robust_acc is the worst case over the draws; this is their mean.
+  'noise_mean_of_draws',
 ] as const;
 
 const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(6));
@@ -21,11 +23,11 @@ export function renderCsv(models: ModelResult[]): string {
     const base = [m.model.id, m.model.dataset, m.model.architecture, m.model.operator, m.model.family, m.model.training, m.model.seed];
     const tail = [m.evaluation.backend, m.evaluation.toolkitVersion];
     const clean = m.evaluation.clean;
-    rows.push([...base, 'none', 'clean', '', 0, '{}', clean.n, m.evaluation.seed, ...acc(clean), ...acc(clean), '', '', '', clean.correct, '', ...tail]);
+    rows.push([...base, 'none', 'clean', '', 0, '{}', clean.n, m.evaluation.seed, ...acc(clean), ...acc(clean), '', '', '', clean.correct, '', ...tail, '']);
     for (const r of m.results) {
       rows.push([
         ...base, r.attack, r.mode, r.source ?? '', r.epsilon, JSON.stringify(r.params), r.robust.n, m.evaluation.seed,
-        ...acc(clean), ...acc(r.robust), ...acc(r.conditional), r.conditional.n, f(r.imagesPerSecond), ...tail,
+        ...acc(clean), ...acc(r.robust), ...acc(r.conditional), r.conditional.n, f(r.imagesPerSecond), ...tail, f(r.mean),
       ]);
     }
   }

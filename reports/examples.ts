@@ -1,5 +1,7 @@
 // Example images carried in an evaluation result: a few test points, clean and adversarial,
 // quantised to bytes so the result stays small.
+import { tf } from '../src/tf.js';
+import { logitsOf, perturb } from '../attacks/index.js';
 import type { Tile } from './png.js';
 
 export interface ExampleSet {
@@ -36,4 +38,40 @@ export function decodeImages(b64: string, shape: [number, number, number]): Tile
 export function perturbationTile(clean: Tile, adversarial: Tile, epsilon: number): Tile {
   const pixels = Array.from(clean.pixels, (c, i) => 0.5 + (adversarial.pixels[i]! - c) / (2 * epsilon));
   return { pixels, shape: clean.shape };
+}
+
+/** Test points shown in examples.png. */
+export const EXAMPLE_POINTS = 6;
+
+/** The first few test points and their adversarial images under one attack at one epsilon. */
+export function exampleSet(
+  model: tf.LayersModel,
+  data: { images: Float32Array; labels: Int32Array; shape: [number, number, number]; count: number },
+  attack: { name: string; params?: Record<string, unknown> },
+  epsilon: number,
+  seed: number,
+  points = EXAMPLE_POINTS,
+): ExampleSet {
+  const [h, w, c] = data.shape;
+  const k = Math.min(points, data.count);
+  const logits = logitsOf(model);
+  const [clean, adv, cleanPred, advPred] = tf.tidy(() => {
+    const x = tf.tensor4d(data.images.subarray(0, k * h * w * c), [k, h, w, c]);
+    const y = tf.tensor1d(data.labels.subarray(0, k), 'int32');
+    const xAdv = perturb(attack.name, logits, x, y, epsilon, attack.params, seed);
+    return [x, xAdv, tf.argMax(logits(x), 1), tf.argMax(logits(xAdv), 1)];
+  });
+  const out: ExampleSet = {
+    attack: attack.name,
+    epsilon,
+    shape: [h, w, c],
+    indices: Array.from({ length: k }, (_, i) => i),
+    labels: Array.from(data.labels.subarray(0, k)),
+    cleanPredictions: Array.from(cleanPred!.dataSync()),
+    adversarialPredictions: Array.from(advPred!.dataSync()),
+    clean: encodeImages(clean!.dataSync()),
+    adversarial: encodeImages(adv!.dataSync()),
+  };
+  tf.dispose([clean!, adv!, cleanPred!, advPred!]);
+  return out;
 }

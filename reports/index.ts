@@ -1,16 +1,15 @@
-// `dcnet report`: merges every shard's results of a run and writes the report folder:
-// models/*.json (one per model), results.csv, report.md, accuracy-vs-eps-*.svg, examples.png.
-import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { planCells, targetModels } from '../src/bench/cells.js';
-import { readPinnedProfile, readRecords, readSessions } from '../src/bench/results-store.js';
-import { writeFileAtomic } from '../src/io/atomic.js';
+// The report folder's files from the per-model results: models/*.json (one per model),
+// results.csv, report.md, accuracy-vs-eps-*.svg, examples.png. Pure: reading a run folder
+// and writing the files is the benchmark's job (src/bench/report.ts).
+import { join } from 'node:path';
 import { renderCsv } from './csv.js';
 import { decodeImages, type ExampleSet, perturbationTile } from './examples.js';
-import { renderMarkdown } from './markdown.js';
+import { renderMarkdown, type ReportInput } from './markdown.js';
 import { MODEL_RESULT_SCHEMA, type ModelResult, operatorTitle } from './model-result.js';
 import { gridPng, type Tile } from './png.js';
 import { renderAccuracyVsEps } from './svg.js';
+
+export type { ReportInput, ReportProfile, RunSession } from './markdown.js';
 
 /** What an evaluation cell returns: the model's result and a few example images. */
 export interface EvaluateCellResult {
@@ -18,76 +17,37 @@ export interface EvaluateCellResult {
   examples?: ExampleSet;
 }
 
-export interface ReportSummary {
-  runDir: string;
-  models: number;
-  missing: string[];
-  files: string[];
-}
-
 const modelFileName = (id: string) => `${id.replace(/[^A-Za-z0-9._-]+/g, '__')}.json`;
 
-export function writeReport(runDir: string): ReportSummary {
-  const profile = readPinnedProfile(runDir);
-  const { records } = readRecords(runDir);
-  const targets = targetModels(profile);
-  const byModel = new Map<string, EvaluateCellResult>();
-  let cellSeconds = 0;
-  let backend = '';
-  let toolkitVersion = '';
-  for (const rec of records.values()) {
-    cellSeconds += rec.wallSeconds;
-    backend ||= rec.backend;
-    toolkitVersion ||= rec.toolkitVersion;
-    if (rec.kind === 'evaluate') byModel.set(rec.modelId, rec.result as EvaluateCellResult);
-  }
-  const missing = planCells(profile)
-    .filter((c) => !records.has(c.id))
-    .map((c) => c.id);
-  // Table order is the profile's order, whatever order the cells finished in.
-  const results = targets.map((t) => byModel.get(t.id)).filter((r): r is EvaluateCellResult => r !== undefined);
+/** Every file of the report, by its path inside the run folder; `results` in table order. */
+export function renderReport(input: Omit<ReportInput, 'models' | 'examplesLegend'>, results: EvaluateCellResult[]): Map<string, string | Uint8Array> {
   const models = results.map((r) => r.model);
   for (const m of models) {
-    if (m.schema !== MODEL_RESULT_SCHEMA) throw new Error(`Result of ${m.model?.id} has schema ${m.schema}, expected ${MODEL_RESULT_SCHEMA}.`);
+    if (m.schema !== MODEL_RESULT_SCHEMA) throw new Error(`Result of ${m.model?.id} has schema ${m.schema}, expected ${MODEL_RESULT_SCHEMA}: rerun its evaluation cell.`);
   }
-
-  const files: string[] = [];
-  const write = (name: string, data: string | Uint8Array) => {
-    writeFileAtomic(join(runDir, name), data);
-    files.push(name);
-  };
-  mkdirSync(join(runDir, 'models'), { recursive: true });
-  for (const m of models) write(join('models', modelFileName(m.model.id)), JSON.stringify(m, null, 2) + '\n');
-  write('results.csv', renderCsv(models));
+  const files = new Map<string, string | Uint8Array>();
+  for (const m of models) files.set(join('models', modelFileName(m.model.id)), JSON.stringify(m, null, 2) + '\n');
+  files.set('results.csv', renderCsv(models));
   const grid = models.length ? examplesGrid(results) : undefined;
-  if (grid) write('examples.png', grid.png);
-  write(
-    'report.md',
-    renderMarkdown({
-      runName: basename(runDir),
-      profile,
-      models,
-      backend,
-      toolkitVersion,
-      cellSeconds,
-      sessions: readSessions(runDir),
-      generatedAt: new Date().toISOString(),
-      missing,
-      examplesLegend: grid?.legend,
-    }),
-  );
+  if (grid) files.set('examples.png', grid.png);
+  files.set('report.md', renderMarkdown({ ...input, models, ...(grid ? { examplesLegend: grid.legend } : {}) }));
+  const e = input.profile.evaluation;
   const plots: Array<[string, 'white-box' | 'transfer' | 'score-based', string]> = [
-    ...profile.evaluation.whiteBox.map((a) => [`white-box ${a.name.toUpperCase()}`, 'white-box', a.name] as [string, 'white-box', string]),
-    ...profile.evaluation.transfer.attacks.map((a) => [`transfer ${a.name.toUpperCase()}`, 'transfer', a.name] as [string, 'transfer', string]),
-    [`score-based ${profile.evaluation.scoreBased.name}`, 'score-based', profile.evaluation.scoreBased.name],
+    ...e.whiteBox.map((a) => [`white-box ${a.name.toUpperCase()}`, 'white-box', a.name] as [string, 'white-box', string]),
+    ...e.transfer.attacks.map((a) => [`transfer ${a.name.toUpperCase()}`, 'transfer', a.name] as [string, 'transfer', string]),
+    [`score-based ${e.scoreBased.name}`, 'score-based', e.scoreBased.name],
   ];
   if (models.length) {
+    const seen = new Set<string>();
     for (const [heading, mode, attack] of plots) {
-      const svg = renderAccuracyVsEps(models, mode, attack, profile.evaluation.epsilons, `Robust accuracy vs epsilon: ${heading} (${profile.dataset}, ${profile.architecture})`);
-      write(`accuracy-vs-eps-${mode}-${attack}.svg`, svg);
+      const name = `accuracy-vs-eps-${mode}-${attack}.svg`;
+      if (seen.has(name)) continue; // a second setting of one attack (the effort check) is in the tables
+      seen.add(name);
+      const svg = renderAccuracyVsEps(models, mode, attack, e.epsilons, `Robust accuracy vs epsilon: ${heading} (${input.profile.dataset}, ${input.profile.architecture}); dotted: random noise (worst of its draws)`);
+      files.set(name, svg);
     }
   }
-  return { runDir, models: models.length, missing, files };
+  return files;
 }
 
 /**

@@ -1,22 +1,59 @@
-// report.md: the paper's white-box and black-box tables (ours, then the paper's), the
-// bounded-vs-unbounded summary, the gradient-masking verdicts, and every setting.
-import type { BenchProfile } from '../src/bench/profile.js';
-import type { SessionRecord } from '../src/bench/results-store.js';
-import { formatDuration } from '../src/bench/progress.js';
-import { type Accuracy, type AttackMode, type Family, type ModelResult, operatorTitle } from './model-result.js';
+// report.md: findings from paired comparisons, what each row measures (masking, noise
+// fragility, robustness), the paper's white-box and black-box tables (ours, then the
+// paper's) with the random-noise rows, how this run differs from the paper, every setting.
+import { DEFAULT_OPTIONS } from '../src/ops/options.js';
+import { formatDuration } from '../src/duration.js';
+import { attackLabel } from '../src/eval/index.js';
+import { compareAll, describeDifference, type Comparison, type Line } from './comparisons.js';
+import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
-import { accuracyOf, familyAccuracy, findModel, intervalsOverlap, pct, pooled } from './tables.js';
+import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
+
+/** An attack of the profile, as the report reads it. */
+export interface ReportAttack {
+  name: string;
+  params?: Record<string, unknown>;
+  epsilons?: number[];
+}
+
+/** What the report reads of a benchmark profile (the bench's profile satisfies it). */
+export interface ReportProfile {
+  name: string;
+  description: string;
+  dataset: string;
+  data?: string;
+  architecture: string;
+  operators: string[];
+  trainings: string[];
+  seed: number;
+  train: { epochs: number; batch: number; lr: number; eps: number; limit?: number };
+  evaluation: {
+    n: number;
+    epsilons: number[];
+    tableEpsilon: number;
+    whiteBox: ReportAttack[];
+    transfer: { source: { operator: string; training: string; seed: number }; attacks: ReportAttack[] };
+    scoreBased: ReportAttack;
+    seed: number;
+  };
+}
+
+/** One `dcnet bench` invocation on the run folder. */
+export interface RunSession {
+  shard: string;
+  wallSeconds: number;
+  jobs: number;
+}
 
 export interface ReportInput {
   runName: string;
-  profile: BenchProfile;
+  profile: ReportProfile;
   models: ModelResult[];
   backend: string;
   toolkitVersion: string;
-  /** Sum of the cells' wall times and the run's own wall time where known. */
+  /** Sum of the cells' wall times. */
   cellSeconds: number;
-  /** Every `dcnet bench` invocation on the run folder (all shards). */
-  sessions?: SessionRecord[];
+  sessions?: RunSession[];
   generatedAt: string;
   missing: string[];
   /** What examples.png shows, column by column. */
@@ -26,6 +63,7 @@ export interface ReportInput {
 const ATTACK_TITLES: Record<string, string> = { fgsm: 'FGSM', bim: 'BIM', pgd: 'PGD', 'mi-fgsm': 'MI-FGSM', square: 'Square', worst: 'worst case', none: 'none' };
 const TRAINING_TITLES: Record<string, string> = { standard: 'standard training', 'fgsm-at': 'FGSM adv. trained', 'pgd-at': 'PGD adv. trained' };
 const title = (a: string) => ATTACK_TITLES[a] ?? a;
+const trainingTitle = (t: string) => TRAINING_TITLES[t] ?? t;
 const eps = (e: number) => `${+e.toFixed(4)}${Math.abs(e * 255 - Math.round(e * 255)) < 1e-6 ? ` (${Math.round(e * 255)}/255)` : ''}`;
 
 function row(cells: string[]): string {
@@ -36,21 +74,36 @@ function table(header: string[], rows: string[][]): string {
   return [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
 }
 
-/** Our table in the paper's layout: rows per training x attack, columns per operator. */
-export function paperLayoutTable(input: ReportInput, mode: AttackMode, attacks: string[], epsilon: number): string {
+/** Table rows for a list of attacks: the name, with its settings when the name repeats. */
+function attackLines(list: ReportAttack[]): Array<{ key: AttackRef; title: string; epsilons?: number[] }> {
+  return list.map((a) => {
+    const twice = list.filter((b) => b.name === a.name).length > 1;
+    return { key: { name: a.name, ...(a.params ? { params: a.params } : {}) }, title: twice ? attackLabel(title(a.name), a.params) : title(a.name), ...(a.epsilons ? { epsilons: a.epsilons } : {}) };
+  });
+}
+
+type TableLine = { key: LineKey; title: string };
+
+/** Our table in the paper's layout: rows per training x attack (then random noise), columns per operator. */
+export function paperLayoutTable(input: ReportInput, mode: AttackMode, attacks: Array<string | TableLine>, epsilon: number): string {
   const { profile, models } = input;
   const header = ['attack', ...profile.operators.map(operatorTitle)];
+  const lines: TableLine[] = attacks.map((a) => (typeof a === 'string' ? { key: a === 'none' || a === 'worst' ? a : { name: a }, title: title(a) } : a));
+  const draws = models.flatMap((m) => m.results.filter((r) => r.mode === 'noise').map((r) => r.draws?.length ?? 0))[0];
   const rows: string[][] = [];
   for (const training of profile.trainings) {
-    for (const attack of ['none', ...attacks]) {
-      const label = training === 'standard' ? title(attack) : `${title(attack)} (${TRAINING_TITLES[training]})`;
-      rows.push([
-        label,
-        ...profile.operators.map((op) => {
-          const m = findModel(models, op, training);
-          return m ? pct(accuracyOf(m, mode, attack, epsilon)) : '—';
-        }),
-      ]);
+    const suffix = training === 'standard' ? '' : ` (${trainingTitle(training)})`;
+    const cells = (f: (m: ModelResult) => string) => profile.operators.map((op) => {
+      const m = findModel(models, op, training);
+      return m ? f(m) : '—';
+    });
+    for (const line of [{ key: 'none' as const, title: 'none' }, ...lines]) rows.push([`${line.title}${suffix}`, ...cells((m) => pct(accuracyOf(m, mode, line.key, epsilon)))]);
+    if (draws) {
+      rows.push([`random noise, worst of ${draws} draws${suffix}`, ...cells((m) => pct(accuracyOf(m, 'noise', 'noise', epsilon)))]);
+      rows.push([`random noise, mean of ${draws} draws${suffix}`, ...cells((m) => {
+        const v = noiseMean(m, epsilon);
+        return v === undefined ? '—' : (100 * v).toFixed(1);
+      })]);
     }
   }
   return table(header, rows);
@@ -58,129 +111,81 @@ export function paperLayoutTable(input: ReportInput, mode: AttackMode, attacks: 
 
 function paperTable(p: PaperTable): string {
   const header = ['attack', ...PAPER_COLUMNS.map(operatorTitle)];
-  const rows = p.rows.map((r) => [
-    r.training === 'standard' ? title(r.attack) : `${title(r.attack)} (adv. trained)`,
-    ...r.values.map((v) => v.toFixed(2)),
-  ]);
+  const rows = p.rows.map((r) => [r.training === 'standard' ? title(r.attack) : `${title(r.attack)} (adv. trained)`, ...r.values.map((v) => v.toFixed(2))]);
   return `${p.caption}:\n\n${table(header, rows)}`;
 }
 
-const FAMILIES: Family[] = ['baseline', 'bounded', 'unbounded'];
-
-/** Checks whose failure means the model's gradients cannot be trusted (gradient masking). */
-const MASKING_CHECKS = new Set(['collapse-at-large-eps', 'white-box-vs-black-box', 'iterative-vs-single-step', 'more-iterations', 'random-noise-baseline', 'input-gradients']);
-
-interface Comparison {
-  training: string;
-  mode: AttackMode | 'all';
-  attack: string;
-  acc: Record<Family, Accuracy | undefined>;
-}
-
-function comparisons(input: ReportInput): Comparison[] {
-  const { profile, models } = input;
-  const e = profile.evaluation.tableEpsilon;
-  const lines: Array<[AttackMode | 'all', string]> = [
-    ['white-box', 'none'],
-    ...profile.evaluation.whiteBox.map((a) => ['white-box', a.name] as [AttackMode, string]),
-    ['white-box', 'worst'],
-    ...profile.evaluation.transfer.attacks.map((a) => ['transfer', a.name] as [AttackMode, string]),
-    ...(profile.evaluation.transfer.attacks.length > 1 ? [['transfer', 'worst'] as [AttackMode, string]] : []),
-    ['score-based', profile.evaluation.scoreBased.name],
-    ['all', 'worst'],
+/** The lines every comparison is made on. */
+export function comparisonLines(profile: ReportProfile): Line[] {
+  const e = profile.evaluation;
+  const at = (a: { epsilons?: number[] }) => a.epsilons ?? e.epsilons;
+  const transferMany = e.transfer.attacks.length > 1;
+  return [
+    { mode: 'white-box', key: 'none', title: 'clean', epsilons: [e.tableEpsilon] },
+    ...attackLines(e.whiteBox).map((l) => ({ mode: 'white-box' as const, key: l.key, title: `${l.title} (white-box)`, epsilons: l.epsilons ?? e.epsilons })),
+    { mode: 'white-box', key: 'worst', title: 'white-box worst case (per test point)', epsilons: e.epsilons },
+    ...attackLines(e.transfer.attacks).map((l) => ({ mode: 'transfer' as const, key: l.key, title: `${l.title} (transfer)`, epsilons: l.epsilons ?? e.epsilons })),
+    ...(transferMany ? [{ mode: 'transfer' as const, key: 'worst' as const, title: 'transfer worst case (per test point)', epsilons: e.epsilons }] : []),
+    { mode: 'score-based', key: { name: e.scoreBased.name, ...(e.scoreBased.params ? { params: e.scoreBased.params } : {}) }, title: `${title(e.scoreBased.name)} (score-based)`, epsilons: at(e.scoreBased) },
+    { mode: 'all', key: 'worst', title: 'every attack, worst case per test point', epsilons: e.epsilons },
+    { mode: 'noise', key: 'noise', title: 'random noise (worst of its draws)', epsilons: e.epsilons },
   ];
-  return profile.trainings.flatMap((training) =>
-    lines.map(([mode, attack]) => ({
-      training,
-      mode,
-      attack,
-      acc: Object.fromEntries(FAMILIES.map((f) => [f, familyAccuracy(models, f, training, mode, attack, e)])) as Record<Family, Accuracy | undefined>,
-    })),
-  );
 }
 
-function describeGap(a: Accuracy | undefined, b: Accuracy | undefined): string {
-  if (!a || !b) return '—';
-  const d = (a.accuracy - b.accuracy) * 100;
-  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}${intervalsOverlap(a, b) ? ' (overlap)' : ''}`;
+function familySentence(c: Comparison): string {
+  const verdict =
+    c.word === 'not a family effect'
+      ? `**not a family effect**: the difference does not survive leaving out ${c.carriedBy!.map(operatorTitle).join(', ')}`
+      : c.word === 'no clear difference'
+        ? 'no clear difference'
+        : `bounded operators **${c.word}** than unbounded ones`;
+  return `${c.line.title}, ${trainingTitle(c.training)}: bounded − unbounded ${describeDifference(c)}: ${verdict}.`;
 }
 
-function summaryTable(cmp: Comparison[]): string {
-  const header = ['training', 'attack', 'baseline', 'bounded', 'unbounded', 'bounded − unbounded (points)', 'bounded − baseline'];
-  return table(
-    header,
-    cmp.map((c) => [
-      TRAINING_TITLES[c.training] ?? c.training,
-      c.attack === 'none' ? 'none (clean)' : `${title(c.attack)} ${c.mode === 'all' ? '(every attack, per point)' : `(${c.mode})`}`,
-      pct(c.acc.baseline),
-      pct(c.acc.bounded),
-      pct(c.acc.unbounded),
-      describeGap(c.acc.bounded, c.acc.unbounded),
-      describeGap(c.acc.bounded, c.acc.baseline),
-    ]),
-  );
-}
-
-/** Plain-words answers to the report's questions, computed from the numbers. */
 function findings(input: ReportInput, cmp: Comparison[]): string[] {
-  const out: string[] = [];
-  for (const c of cmp) {
-    if (c.attack === 'none' || c.mode === 'score-based') continue;
-    const { bounded, unbounded, baseline } = c.acc;
-    if (!bounded || !unbounded) continue;
-    const gap = (bounded.accuracy - unbounded.accuracy) * 100;
-    const sure = !intervalsOverlap(bounded, unbounded);
-    const where = `${c.mode === 'all' ? 'Every attack (per-point worst case)' : `${title(c.attack)} (${c.mode})`}, ${TRAINING_TITLES[c.training]}`;
-    const vsBase = baseline ? `; the baseline keeps ${pct(baseline, false)}%` : '';
-    out.push(
-      `${where}: bounded operators keep ${pct(bounded, false)}%, unbounded ${pct(unbounded, false)}% ` +
-        `(${gap >= 0 ? '+' : ''}${gap.toFixed(1)} points, ${sure ? 'intervals do not overlap' : 'intervals overlap: no clear difference'})${vsBase}.`,
-    );
-  }
-  return out;
-}
-
-/** The report's question in one paragraph: which family is more robust, and is it real? */
-function answer(input: ReportInput, cmp: Comparison[]): string {
-  const pooledOver = (mode: AttackMode | 'all', attack: string, family: Family) =>
-    pooled(cmp.filter((c) => c.mode === mode && c.attack === attack).map((c) => c.acc[family]).filter((a): a is Accuracy => a !== undefined));
-  const compare = (mode: AttackMode | 'all', attack: string, what: string): string | undefined => {
-    const b = pooledOver(mode, attack, 'bounded');
-    const u = pooledOver(mode, attack, 'unbounded');
-    const base = pooledOver(mode, attack, 'baseline');
-    if (!b || !u) return undefined;
-    const word = intervalsOverlap(b, u) ? 'about as robust as' : b.accuracy > u.accuracy ? 'more robust than' : 'less robust than';
-    return `under ${what} bounded operators are ${word} unbounded ones (${pct(b, false)}% vs ${pct(u, false)}%${base ? `, baseline ${pct(base, false)}%` : ''})`;
-  };
-  const parts = [
-    compare('white-box', 'fgsm', 'white-box FGSM'),
-    compare('white-box', 'worst', 'the strongest white-box attack per point'),
-    compare('transfer', 'worst', 'black-box transfer'),
-  ].filter((p): p is string => p !== undefined);
-  const flagged = (family: Family) => {
-    const ms = input.models.filter((m) => m.model.family === family);
-    const k = ms.filter((m) => m.sanity.some((s) => s.status === 'failed' && MASKING_CHECKS.has(s.id))).length;
-    return `${family} ${k}/${ms.length}`;
-  };
-  if (parts.length === 0) return '';
-  return (
-    `**Answer** (eps ${eps(input.profile.evaluation.tableEpsilon)}, all trainings pooled): ${parts.join('; ')}. ` +
-    `Models whose gradients fail a sanity check (robustness that may be gradient masking): ${(['baseline', 'bounded', 'unbounded'] as Family[]).map(flagged).join(', ')}. ` +
-    'Only the numbers of models without such a flag, and the worst case over every attack, measure real robustness.'
-  );
-}
-
-function maskingVerdicts(input: ReportInput): string[] {
   const e = input.profile.evaluation.tableEpsilon;
-  return input.models.map((m) => {
-    const failed = m.sanity.filter((s) => s.status === 'failed');
-    const square = accuracyOf(m, 'score-based', input.profile.evaluation.scoreBased.name, e);
-    const white = accuracyOf(m, 'white-box', 'worst', e);
-    const masking = failed.filter((f) => MASKING_CHECKS.has(f.id));
-    const verdict = masking.length
-      ? `**robustness not trustworthy**: ${masking.map((f) => f.message).join(' ')}`
-      : 'no sign of gradient masking: white-box attacks are at least as strong as the black-box ones and large epsilons collapse accuracy';
-    return `- \`${m.model.id}\`: white-box worst case ${pct(white, false)}%, Square ${pct(square, false)}% at eps ${eps(e)}; ${verdict}`;
+  const family = cmp.filter((c) => c.kind === 'bounded-vs-unbounded' && (c.epsilon === e || c.line.key === 'none'));
+  if (!family.length) return ['- No bounded-vs-unbounded comparison: the profile needs operators of both families.'];
+  return family.map((c) => `- ${familySentence(c)}`);
+}
+
+/** Operators vs the baseline at the table epsilon: one row per training and line. */
+function baselineTable(input: ReportInput, cmp: Comparison[]): string {
+  const e = input.profile.evaluation.tableEpsilon;
+  const ops = input.profile.operators.filter((o) => familyOf(o) !== 'baseline');
+  const rows: string[][] = [];
+  for (const training of input.profile.trainings) {
+    for (const line of comparisonLines(input.profile)) {
+      const here = cmp.filter((c) => c.kind === 'operator-vs-baseline' && c.training === training && c.line.title === line.title && (c.epsilon === e || line.key === 'none'));
+      if (!here.length) continue;
+      rows.push([
+        trainingTitle(training),
+        line.title,
+        ...ops.map((op) => {
+          const c = here.find((x) => x.a === op);
+          return c ? `${describeDifference(c)}: ${c.word}` : '—';
+        }),
+      ]);
+    }
+  }
+  return table(['training', 'attack', ...ops.map((o) => `${operatorTitle(o)} − baseline`)], rows);
+}
+
+const VERDICT_WORDS: Record<ModelResult['verdict']['label'], string> = {
+  'gradient-masking': '**gradient masking**',
+  'noise-fragile': '**noise-fragile**',
+  'robustness-measured': 'robustness measured',
+};
+
+function verdictSection(input: ReportInput): string[] {
+  return input.models.flatMap((m) => {
+    const v = m.verdict;
+    const unreliable = v.rows.filter((r) => r.verdict !== 'measures-robustness');
+    return [
+      `- \`${m.model.id}\`: ${VERDICT_WORDS[v.label]}: ${v.reason}.`,
+      `  - rows that measure robustness: ${v.measuring.length ? v.measuring.join('; ') : 'none'}.`,
+      ...(unreliable.length ? [`  - rows that do not: ${unreliable.map((r) => `${r.label} at eps ${r.epsilon} (${r.verdict}: ${r.reason})`).join('; ')}.`] : []),
+    ];
   });
 }
 
@@ -221,25 +226,65 @@ function modelsTable(input: ReportInput): string {
   );
 }
 
+const attacksText = (list: ReportAttack[]) =>
+  list.map((a) => `${title(a.name)}${a.params ? ' ' + JSON.stringify(a.params) : ''}${a.epsilons ? ` at eps ${a.epsilons.map(eps).join(', ')} only` : ''}`).join('; ');
+
+/** Architectures with batch norm after each convolution (architectures.ts). */
+const BATCH_NORM: Record<string, boolean> = { 'small-cnn': false, cnn9: true, resnet32: true };
+
+/**
+ * How this run differs from the paper, from the profile and the recipes recorded with the
+ * models (the first model of each training), beside what the paper did or did not publish.
+ */
+export function paperDifferences(input: ReportInput): Array<[string, string, string]> {
+  const p = input.profile;
+  const e = p.evaluation;
+  const recipeOf = (training: string) => input.models.find((m) => m.model.training === training && m.model.train?.recipe)?.model.train?.recipe;
+  const any = p.trainings.map(recipeOf).find((r) => r !== undefined);
+  const opts = { ...DEFAULT_OPTIONS, ...(any?.operatorOptions ?? {}) };
+  const learnable = (any?.operatorOptions as { learnableRadius?: boolean } | undefined)?.learnableRadius === true;
+  const seeds = [...new Set(input.models.map((m) => m.model.seed))];
+  const adv = p.trainings
+    .filter((t) => t !== 'standard')
+    .map((t) => {
+      const a = recipeOf(t)?.adversarial;
+      return a
+        ? `${t}: ${a.attack.toUpperCase()} at eps ${eps(a.epsilon)} from the first step (no schedule), fraction ${a.fraction} of each batch, loss weight ${a.weight}, true labels${a.steps ? `, ${a.steps} steps of ${+a.stepSize!.toFixed(5)}` : ''}`
+        : `${t}: eps ${eps(p.train.eps)} (recipe not recorded)`;
+    });
+  return [
+    ['dataset', 'CIFAR-10 (50,000 training, 10,000 test images)', `${p.dataset}${p.train.limit ? `, first ${p.train.limit} training images` : ''}`],
+    ['architecture', 'plain CNN-9 (and a CIFAR ResNet)', p.architecture],
+    ['batch norm', 'after every convolution', BATCH_NORM[p.architecture] === undefined ? 'see architecture' : BATCH_NORM[p.architecture] ? 'after every convolution' : 'none'],
+    ['operator radius', 'learnable (r initialised to 1, rho = (r² + 1e-4) × mean patch norm) or fixed', learnable ? 'learnable, as in the paper' : `fixed at ${opts.radius}`],
+    ['alpha / beta', '1 / 0.5 (authors\' code)', `${opts.alpha} / ${opts.beta}`],
+    ['optimisation', 'Adam lr 1e-3 (x0.1 at 20k, 30k, 37.5k of 42.5k iterations), batch 128, label smoothing 0.01', any ? `Adam lr ${any.learningRate} constant, batch ${any.batchSize}, ${any.epochs} epochs, label smoothing ${any.labelSmoothing}` : `Adam lr ${p.train.lr}, batch ${p.train.batch}, ${p.train.epochs} epochs`],
+    ['augmentation', '4-pixel reflect pad, random crop, horizontal flip', any?.augmentation ?? 'not recorded'],
+    ['test points attacked', '10,000 (the whole test split)', String(e.n)],
+    ['seeds', 'one model per operator (seed not published)', `${seeds.length} (s${seeds.join(', s')}) per operator`],
+    ['adversarial training', 'FGSM adversarial training; fraction, weight, labels and schedule not published', adv.length ? adv.join('; ') : 'none'],
+    ['epsilon', 'not published', `${e.epsilons.map(eps).join(', ')}; tables at ${eps(e.tableEpsilon)}`],
+    ['white-box attacks', 'FGSM, BIM (steps and step size not published)', attacksText(e.whiteBox)],
+    ['transfer', 'FGSM, BIM from another model (source not published)', `${attacksText(e.transfer.attacks)} from ${e.transfer.source.operator}/${e.transfer.source.training}/s${e.transfer.source.seed}, every step on every point`],
+    ['score-based attack', 'none', attacksText([e.scoreBased])],
+  ];
+}
+
 function settings(input: ReportInput): string {
   const p = input.profile;
-  const attacks = (list: Array<{ name: string; params?: Record<string, unknown>; epsilons?: number[] }>) =>
-    list
-      .map((a) => `${title(a.name)}${a.params ? ' ' + JSON.stringify(a.params) : ''}${a.epsilons ? ` at eps ${a.epsilons.map(eps).join(', ')} only` : ''}`)
-      .join('; ');
-  const src = p.evaluation.transfer.source;
+  const e = p.evaluation;
+  const src = e.transfer.source;
+  const differences = paperDifferences(input).map(([k, , ours]) => [k, ours] as [string, string]);
   const rows: Array<[string, string]> = [
     ['profile', `${p.name}: ${p.description}`],
-    ['data', `${p.dataset}${p.data ? ` from ${p.data}` : ''}; test points attacked: first ${p.evaluation.n} of the test split`],
-    ['architecture', p.architecture],
+    ...differences,
     ['operators', p.operators.join(', ')],
-    ['training', `${p.trainings.join(', ')}; ${p.train.epochs} epochs, batch ${p.train.batch}, Adam lr ${p.train.lr}${p.train.limit ? `, first ${p.train.limit} training images` : ''}; adversarial-training eps ${eps(p.train.eps)}`],
-    ['seeds', `models s${p.seed}; attacks ${p.evaluation.seed}`],
-    ['epsilons (Linf, [0,1] pixels)', p.evaluation.epsilons.map(eps).join(', ') + `; tables at ${eps(p.evaluation.tableEpsilon)}`],
-    ['white-box attacks', attacks(p.evaluation.whiteBox)],
-    ['black-box transfer', `${attacks(p.evaluation.transfer.attacks)}, computed white-box on the source \`${p.dataset}/${p.architecture}/${src.operator}/${src.training}/s${src.seed}\` (independently trained: other seed)`],
-    ['score-based', `${attacks([p.evaluation.scoreBased])} on the same points`],
-    ['accuracy definitions', 'robust accuracy = correct and not fooled, over all points (RobustBench); conditional = over clean-correct points (ART, in results.csv); 95% Wilson intervals'],
+    ['trainings', `${p.trainings.join(', ')}; adversarial-training eps ${eps(p.train.eps)}`],
+    ['attack seed', String(e.seed)],
+    ['transfer source', `\`${p.dataset}/${p.architecture}/${src.operator}/${src.training}/s${src.seed}\` (independently trained: other seed); its examples run every step (no early stop on the source)`],
+    ['random noise', 'uniform +-eps sign noise, several draws per epsilon: worst case per test point and mean'],
+    ['accuracy definitions', 'robust accuracy = correct and not fooled, over all test points (RobustBench); conditional = over clean-correct test points (ART, in results.csv); 95% Wilson intervals per model'],
+    ['comparisons', 'paired on shared test points: exact McNemar + Agresti-Min interval (one seed), cluster bootstrap over seeds and test points (several); families by bootstrap with leave-one-operator-out; Holm over the comparisons at each epsilon'],
     ['backend', input.backend],
     ['toolkit', `dcnet-robustness ${input.toolkitVersion}`],
     ['wall time', wallTime(input)],
@@ -252,52 +297,49 @@ function settings(input: ReportInput): string {
 export function renderMarkdown(input: ReportInput): string {
   const p = input.profile;
   const e = p.evaluation.tableEpsilon;
-  const cmp = comparisons(input);
-  const whiteAttacks = [...p.evaluation.whiteBox.map((a) => a.name), 'worst'];
-  const transferAttacks = [...p.evaluation.transfer.attacks.map((a) => a.name), ...(p.evaluation.transfer.attacks.length > 1 ? ['worst'] : [])];
+  const cmp = compareAll(input.models, p.operators, p.trainings, comparisonLines(p), familyOf);
+  const white = [...attackLines(p.evaluation.whiteBox), { key: 'worst' as const, title: title('worst') }];
+  const transfer = [...attackLines(p.evaluation.transfer.attacks), ...(p.evaluation.transfer.attacks.length > 1 ? [{ key: 'worst' as const, title: title('worst') }] : [])];
   const lines = [
     `# Robustness report: ${input.runName}`,
     '',
     `${p.dataset}, ${p.architecture}, ${input.models.length} models, ${p.evaluation.n} test points, Linf eps ${eps(e)} in the tables. ` +
-      `Accuracy in %, with 95% Wilson intervals. Bounded operators: SphereConv, BallConv, TanhConv; unbounded: LinearConv, SegConv, LogConv, MixConv.`,
+      'Accuracy in %, with 95% Wilson intervals per model; differences between models in percentage points, paired on the same test points. ' +
+      'Bounded operators: SphereConv, BallConv, TanhConv; unbounded: LinearConv, SegConv, LogConv, MixConv.',
     ...(input.missing.length ? ['', `**Incomplete run**: no result yet for ${input.missing.join(', ')}.`] : []),
     '',
-    '## Findings',
+    '## Findings: bounded vs unbounded operators',
     '',
-    ...(() => {
-      const a = answer(input, cmp);
-      return a ? [a, ''] : [];
-    })(),
-    ...(() => {
-      const f = findings(input, cmp);
-      return f.length ? f.map((x) => `- ${x}`) : ['- No bounded-vs-unbounded comparison: the profile needs operators of both families.'];
-    })(),
+    `Per test point, the bounded family's mean outcome minus the unbounded family's, at eps ${eps(e)}; 95% bootstrap interval, p-value and Holm-adjusted p-value. ` +
+      'A difference is claimed only when the Holm-adjusted p is below 0.05 and the interval excludes 0; a family effect must also hold with any one operator left out.',
     '',
-    '### Is the robustness real? (gradient-masking checks)',
+    ...findings(input, cmp),
     '',
-    ...maskingVerdicts(input),
+    '## Each operator vs the baseline',
+    '',
+    `Paired on the same test points at eps ${eps(e)}: exact McNemar test and Agresti-Min interval (one seed), cluster bootstrap (several seeds).`,
+    '',
+    baselineTable(input, cmp),
+    '',
+    '## What each row measures (gradient masking, noise fragility, robustness)',
+    '',
+    ...verdictSection(input),
     '',
     '## White-box robustness (attacks computed on the target itself)',
     '',
-    paperLayoutTable(input, 'white-box', whiteAttacks, e),
+    paperLayoutTable(input, 'white-box', white, e),
     '',
     paperTable(PAPER_WHITE_BOX),
     '',
     '## Black-box robustness (transfer from an independently trained model)',
     '',
-    paperLayoutTable(input, 'transfer', transferAttacks, e),
+    paperLayoutTable(input, 'transfer', transfer, e),
     '',
     paperTable(PAPER_BLACK_BOX),
     '',
     `Score-based black-box (${title(p.evaluation.scoreBased.name)}, the gradient-free check):`,
     '',
-    paperLayoutTable(input, 'score-based', [p.evaluation.scoreBased.name], e),
-    '',
-    '## Bounded vs unbounded operators',
-    '',
-    `Each family's models pooled (every model's points together), eps ${eps(e)}.`,
-    '',
-    summaryTable(cmp),
+    paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),
     '',
     '## Sanity checks',
     '',
@@ -307,12 +349,16 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     modelsTable(input),
     '',
+    '## How this run differs from the paper',
+    '',
+    table(['setting', 'paper (Liu et al. 2018)', 'this run'], paperDifferences(input).map((r) => r.map((v) => v.replace(/\|/g, '\\|')))),
+    '',
     '## Settings',
     '',
     settings(input),
     '',
-    'Every number above is derived from `models/*.json` (one result per model); `results.csv` lists every model x attack x epsilon. ' +
-      'Plots: `accuracy-vs-eps-*.svg`.',
+    'Every number above is derived from `models/*.json` (one result per model, with per-test-point outcomes); `results.csv` lists every model x attack x epsilon, ' +
+      'the random-noise rows included. Plots: `accuracy-vs-eps-*.svg`.',
     ...(input.examplesLegend ? ['', input.examplesLegend] : []),
     '',
   ];

@@ -48,6 +48,12 @@ export function renderAccuracyVsEps(
       .filter(([, a]) => a && a.n > 0)
       .map(([e, a]) => `${x(e).toFixed(1)},${y(a!.accuracy).toFixed(1)}`);
     if (pts.length === 0) return;
+    // The model's random-noise baseline (worst of its draws), thin and dotted in the same colour.
+    const noise = xs
+      .map((e) => [e, e === 0 ? m.evaluation.clean : accuracyOf(m, 'noise', 'noise', e)] as const)
+      .filter(([, a]) => a && a.n > 0)
+      .map(([e, a]) => `${x(e).toFixed(1)},${y(a!.accuracy).toFixed(1)}`);
+    if (noise.length > 1) parts.push(`<polyline class="noise" points="${noise.join(' ')}" fill="none" stroke="${color}" stroke-width="1" stroke-dasharray="1 3"/>`);
     parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
     for (const p of pts) {
       const [px, py] = p.split(',');

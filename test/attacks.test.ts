@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import { AttackError, perturb, runAttack } from '../attacks/index.js';
-import { squareFraction } from '../attacks/square.js';
+import { proposalFractions, squareFraction } from '../attacks/square.js';
 import { linearModel, maskedGradient, pointsFor } from './helpers/tiny-models.js';
 
 const SHAPE: [number, number, number] = [4, 4, 2];
@@ -134,6 +134,13 @@ describe('Square', () => {
     expect(squareFraction(0.05, 11, 10000)).toBe(0.025);
     expect(squareFraction(0.05, 9000, 10000)).toBeCloseTo(0.05 / 512);
     expect(squareFraction(0.05, 100, 1000)).toBe(0.05 / 16); // 100/1000 of the way = query 1000 of 10000
+    // The first proposal (the query after the initialisation) uses p_init, as in the reference code.
+    const f = proposalFractions(0.8, 50);
+    expect(f).toHaveLength(49);
+    expect(f[0]).toBe(0.8);
+    // Reference: it = int(i / 50 * 10000); halved after 10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000.
+    // Proposals 0..3: it = 0, 200, 400, 600 -> p_init, /4, /8, /16.
+    expect(f.slice(0, 4)).toEqual([0.8, 0.2, 0.1, 0.05]);
   });
   it('never increases the margin and fools a gradient-masked model that FGSM cannot', () => {
     const masked = maskedGradient(model.logits);

@@ -99,6 +99,8 @@ describe('sanity flags', () => {
       ['collapse-at-large-eps', 'eps0-identity', 'input-gradients', 'inside-ball-and-bounds', 'iterative-vs-single-step', 'logits-not-probabilities', 'monotone-in-eps', 'random-noise-baseline', 'white-box-vs-black-box'].sort(),
     );
     expect(r.worstCase.map((w) => w.epsilon)).toEqual([0.05, 0.3]);
+    expect(r.verdict.label).toBe('robustness-measured');
+    expect(r.verdict.measuring).toContain('bim at eps 0.3');
     m.dispose();
   });
 
@@ -107,9 +109,36 @@ describe('sanity flags', () => {
     const masked = maskedGradient(m.logits);
     const r = await evaluate({ logits: masked, ...data(m.logits), attacks: [{ name: 'bim', epsilons: [0.1, 0.3] }, { name: 'square', epsilons: [0.1, 0.3], params: { queries: 40 } }] });
     for (const id of ['collapse-at-large-eps', 'white-box-vs-black-box', 'random-noise-baseline', 'input-gradients']) expect(flag(r, id).status, id).toBe('failed');
-    expect(flag(r, 'white-box-vs-black-box').message).toMatch(/square\(queries=40\) beats bim by [\d.]+ points at eps 0.1.*not reliable/);
+    expect(flag(r, 'white-box-vs-black-box').message).toMatch(/square\(queries=40\) beats bim by [\d.]+ percentage points at eps 0.1.*not reliable/);
     expect(flag(r, 'input-gradients').numbers.allZero).toBe(n);
+    // Labelled masked, not noise-fragile: its BIM rows are weaker than Square, not noise-level fragility.
+    expect(r.verdict.label).toBe('gradient-masking');
+    expect(r.verdict.rows.find((v) => v.label === 'bim' && v.epsilon === 0.1)!.verdict).toBe('masked');
+    expect(r.verdict.measuring).not.toContain('bim at eps 0.1');
     m.dispose();
+  });
+
+  it('a model that amplifies tiny input changes is labelled noise-fragile, not masked', async () => {
+    // 1 pixel, class 1 iff x > 0.5, test points on a grid of 0.2; any change of 0.1 adds 20 to the
+    // other class's logit (sin^2 is 0 on the grid, 1 halfway), so sign noise of eps 0.1 fools every point.
+    const fragile: LogitsFn = (x) =>
+      tf.tidy(() => {
+        const v = tf.reshape(x, [x.shape[0], 1]);
+        const s = tf.square(tf.sin(tf.mul(tf.sub(v, 0.1), 5 * Math.PI)));
+        const above = tf.sigmoid(tf.mul(tf.sub(v, 0.5), 1000));
+        const z0 = tf.add(tf.mul(tf.sub(0.5, v), 10), tf.mul(tf.mul(s, above), 20));
+        const z1 = tf.add(tf.mul(tf.sub(v, 0.5), 10), tf.mul(tf.mul(s, tf.sub(1, above)), 20));
+        return tf.concat([z0, z1], 1) as tf.Tensor2D;
+      });
+    const images = new Float32Array([0.1, 0.3, 0.7, 0.9, 0.1, 0.3, 0.7, 0.9]);
+    const labels = new Int32Array([0, 0, 1, 1, 0, 0, 1, 1]);
+    const r = await evaluate({ logits: fragile, images, labels, shape: [1, 1, 1], attacks: [{ name: 'fgsm', epsilons: [0.1] }, { name: 'bim', epsilons: [0.1] }] });
+    expect(r.clean.correct).toBe(8);
+    expect(r.noise[0]!.accuracy.correct).toBe(0);
+    expect(r.noise[0]!.draws).toHaveLength(5);
+    expect(r.verdict.label).toBe('noise-fragile');
+    expect(r.verdict.noiseFragileEpsilons).toEqual([0.1]);
+    expect(r.verdict.rows.map((v) => v.verdict)).toEqual(['noise-fragile', 'noise-fragile']);
   });
 
   it('a periodic model makes accuracy rise with epsilon; too small steps make BIM weaker than FGSM', async () => {

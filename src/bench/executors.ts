@@ -1,9 +1,7 @@
 // What a worker does for each cell: train a zoo model (or reuse it), or evaluate one model
 // under every attack of the profile and turn the engine's result into the model's result.
-import { tf } from '../tf.js';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { evaluate, worstCase, type AttackKind, type AttackRequest, type EvaluationResult, type TransferCache } from '../eval/index.js';
-import { logitsOf, perturb } from '../../attacks/index.js';
+import { evaluate, type AttackRequest, type TransferCache } from '../eval/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { recipeMismatch } from '../../models/zoo/recipe.js';
@@ -20,9 +18,9 @@ import {
   type RecipeOverrides,
   type ZooManifest,
 } from '../../models/zoo/index.js';
-import { encodeImages, type ExampleSet } from '../../reports/examples.js';
+import { exampleSet } from '../../reports/examples.js';
 import type { EvaluateCellResult } from '../../reports/index.js';
-import { familyOf, MODEL_RESULT_SCHEMA, type ModelResult } from '../../reports/model-result.js';
+import { toModelResult } from '../../reports/model-result.js';
 import type { Cell, EvaluateCell, TrainCell } from './cells.js';
 import type { AttackSpec, BenchProfile } from './profile.js';
 import type { WorkerSetup } from './runner.js';
@@ -38,9 +36,6 @@ export interface TrainCellResult {
   wallSeconds: number;
   imagesPerSecond: number;
 }
-
-/** Test points shown in examples.png. */
-const EXAMPLE_POINTS = 6;
 
 /**
  * Every target is attacked with the same transfer examples (one source, the same points and
@@ -138,99 +133,6 @@ function attackRequests(profile: BenchProfile): AttackRequest[] {
   return [...e.whiteBox.map((a) => request(a)), ...e.transfer.attacks.map((a) => request(a, true)), request(e.scoreBased)];
 }
 
-/** The engine's result in the report's per-model form. */
-export function toModelResult(cell: EvaluateCell, profile: BenchProfile, r: EvaluationResult, manifest: ZooManifest, wallSeconds: number): ModelResult {
-  const zid = parseZooId(cell.model.id);
-  return {
-    schema: MODEL_RESULT_SCHEMA,
-    model: {
-      id: cell.model.id,
-      dataset: zid.dataset,
-      architecture: zid.architecture,
-      operator: zid.operator,
-      family: familyOf(zid.operator),
-      training: zid.training,
-      seed: zid.seed,
-      train: {
-        epochs: manifest.epochs,
-        wallSeconds: manifest.wallTimeSeconds,
-        imagesPerSecond: manifest.trainImagesPerSecond,
-        testAccuracy: manifest.metrics.testAccuracy,
-        ...(manifest.recipe.adversarial ? { eps: manifest.recipe.adversarial.epsilon } : {}),
-      },
-    },
-    evaluation: { n: r.n, seed: r.seed, backend: r.backend, toolkitVersion: r.version, wallSeconds, clean: r.clean },
-    results: r.attacks
-      .filter((a) => !a.auxiliary)
-      .flatMap((a) =>
-        a.results.map((e) => ({
-          attack: a.attack,
-          mode: a.kind,
-          ...(a.kind === 'transfer' ? { source: cell.source.id } : {}),
-          params: a.params as Record<string, unknown>,
-          epsilon: e.epsilon,
-          robust: e.robust,
-          conditional: e.conditionalRobust,
-          imagesPerSecond: e.imagesPerSecond,
-        })),
-      ),
-    worstCase: [
-      ...worstCaseOf(r, 'white-box'),
-      ...worstCaseOf(r, 'transfer'),
-      ...r.worstCase.map((w) => ({ mode: 'all' as const, epsilon: w.epsilon, robust: w.robust })),
-    ],
-    sanity: r.checks,
-  };
-}
-
-/** Per-point worst case over the attacks of one kind (from the engine's per-point outcomes). */
-function worstCaseOf(r: EvaluationResult, kind: AttackKind): ModelResult['worstCase'] {
-  const perPoint = r.perPoint;
-  if (!perPoint) throw new Error('evaluate() was called without keepPerPoint: no per-point outcomes.');
-  const runs = r.attacks
-    .filter((a) => !a.auxiliary && a.kind === kind)
-    .flatMap((a) =>
-      a.results.map((e) => ({
-        label: a.label,
-        epsilon: e.epsilon,
-        robust: Uint8Array.from(perPoint.robust[`${a.label}@${e.epsilon}`]!, (ch) => (ch === '1' ? 1 : 0)),
-      })),
-    );
-  // One attack of the kind: its own accuracy is the worst case.
-  const single = new Set(runs.map((x) => x.label)).size === 1;
-  return single
-    ? r.attacks.filter((a) => !a.auxiliary && a.kind === kind).flatMap((a) => a.results.map((e) => ({ mode: kind, epsilon: e.epsilon, robust: e.robust })))
-    : worstCase(runs, r.n, r.clean.correct).map((w) => ({ mode: kind, epsilon: w.epsilon, robust: w.robust }));
-}
-
-/** A few test points under the profile's main iterative white-box attack at the table epsilon. */
-function examples(profile: BenchProfile, model: tf.LayersModel, test: Dataset): ExampleSet {
-  const e = profile.evaluation;
-  const spec = e.whiteBox.find((a) => a.name !== 'fgsm') ?? e.whiteBox[0]!;
-  const [h, w, c] = test.shape;
-  const k = Math.min(EXAMPLE_POINTS, test.count);
-  const logits = logitsOf(model);
-  const [clean, adv, cleanPred, advPred] = tf.tidy(() => {
-    const x = tf.tensor4d(test.images.subarray(0, k * h * w * c), [k, h, w, c]);
-    const y = tf.tensor1d(test.labels.subarray(0, k), 'int32');
-    const xAdv = perturb(spec.name, logits, x, y, e.tableEpsilon, spec.params, e.seed);
-    return [x, xAdv, tf.argMax(logits(x), 1), tf.argMax(logits(xAdv), 1)];
-  });
-  const out: ExampleSet = {
-    attack: spec.name,
-    epsilon: e.tableEpsilon,
-    shape: [h, w, c],
-    indices: Array.from({ length: k }, (_, i) => i),
-    labels: Array.from(test.labels.subarray(0, k)),
-    cleanPredictions: Array.from(cleanPred!.dataSync()),
-    adversarialPredictions: Array.from(advPred!.dataSync()),
-    clean: encodeImages(clean!.dataSync()),
-    adversarial: encodeImages(adv!.dataSync()),
-  };
-  tf.dispose([clean!, adv!, cleanPred!, advPred!]);
-  return out;
-}
-
 function transferCacheFor(sourceId: string): TransferCache {
   let cache = transferCaches.get(sourceId);
   if (!cache) {
@@ -265,9 +167,20 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
       onProgress: (p) => progress(`${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon}` : ''} ${p.pointsDone}/${p.pointsTotal}`),
     });
     const wallSeconds = (performance.now() - started) / 1000;
+    const m = target.manifest;
+    const train = {
+      epochs: m.epochs,
+      wallSeconds: m.wallTimeSeconds,
+      imagesPerSecond: m.trainImagesPerSecond,
+      testAccuracy: m.metrics.testAccuracy,
+      ...(m.recipe.adversarial ? { eps: m.recipe.adversarial.epsilon } : {}),
+      recipe: m.recipe,
+    };
+    // Examples under the profile's main iterative white-box attack at the table epsilon.
+    const shown = e.whiteBox.find((a) => a.name !== 'fgsm') ?? e.whiteBox[0]!;
     return {
-      model: toModelResult(cell, profile, result, target.manifest, wallSeconds),
-      examples: examples(profile, target.model, test),
+      model: toModelResult(result, { model: cell.model.id, source: cell.source.id }, train, wallSeconds),
+      examples: exampleSet(target.model, test, shown, e.tableEpsilon, e.seed),
     };
   } finally {
     target.model.dispose();

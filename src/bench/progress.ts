@@ -1,19 +1,12 @@
 // Progress of a whole benchmark run: cells done/total, the cells running now, elapsed, ETA.
+import { formatDuration } from '../duration.js';
+
 export interface CellProgress {
   label: string;
   kind: string;
   startedAt: number;
   text: string;
   fraction: number;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
 
 export class RunProgress {

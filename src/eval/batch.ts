@@ -26,8 +26,8 @@ export interface BatchOutcome {
   gradients: { points: number; allZero: number; withNaN: number; withInf: number };
   /** One per plan and epsilon, plan-major. */
   runs: RunOutcome[];
-  /** One per noise epsilon: '1' = still correct under random sign noise. */
-  noise: string[];
+  /** Per noise epsilon, one per draw: '1' = still correct under that draw of random sign noise. */
+  noise: string[][];
   identity?: CheckInputs['identity'];
   collapse?: CheckInputs['collapse'];
 }
@@ -49,6 +49,8 @@ export interface BatchContext {
   source?: LogitsFn;
   plans: Plan[];
   noiseEpsilons: number[];
+  /** Independent draws of the noise per epsilon (their worst case and mean are reported). */
+  noiseDraws: number;
   withChecks: boolean;
   allowProbabilities: boolean;
   images: Float32Array;
@@ -156,9 +158,14 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
         }
       }
       for (const eps of ctx.noiseEpsilons) {
-        const noisy = tf.tidy(() => tf.clipByValue(tf.add(xa, tf.mul(tf.sign(tf.randomUniform(xa.shape, -1, 1, 'float32', seed)), eps)), 0, 1) as tf.Tensor4D);
-        out.noise.push(robustBits(m, correctIdx, correctIdx.length ? fooledBy(target, noisy, ya) : []));
-        noisy.dispose();
+        const draws: string[] = [];
+        for (let k = 0; k < ctx.noiseDraws; k++) {
+          // Draw k uses the same signs at every epsilon (only the size changes).
+          const noisy = tf.tidy(() => tf.clipByValue(tf.add(xa, tf.mul(tf.sign(tf.randomUniform(xa.shape, -1, 1, 'float32', (seed + k * 0x632be5ab) >>> 0)), eps)), 0, 1) as tf.Tensor4D);
+          draws.push(robustBits(m, correctIdx, correctIdx.length ? fooledBy(target, noisy, ya) : []));
+          noisy.dispose();
+        }
+        out.noise.push(draws);
       }
       if (ctx.withChecks && ctx.runProbes && correctIdx.length) {
         out.identity = identityProbe(ctx, xa, ya, seed);
@@ -175,8 +182,8 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
 
 /**
  * Transfer examples for the clean-correct points, from the whole batch's examples computed once
- * on the source. Per-point attacks (FGSM, BIM, MI-FGSM: no randomness, early stop judged on the
- * source) give exactly what attacking the subset would; randomised ones draw per batch.
+ * on the source. Per-point attacks (FGSM, BIM, MI-FGSM: no randomness, and no early stop for
+ * transfer: see plan.ts) give exactly what attacking the subset would; randomised ones draw per batch.
  */
 function cachedTransfer(
   cache: TransferCache,

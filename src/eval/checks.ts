@@ -1,6 +1,7 @@
 // The spec's sanity checks, as pure functions of per-point outcomes (testable on
 // constructed cases). Each returns one SanityCheck with its numbers.
 import { countOnes } from './wilson.js';
+import { moreEffort } from './verdicts.js';
 import type { AttackKind, SanityCheck } from './types.js';
 
 /** One attack at one epsilon, per point (1 = robust: clean-correct and not fooled). */
@@ -49,11 +50,11 @@ export function eps0Identity(inp: CheckInputs): SanityCheck {
   for (const r of inp.runs.filter((r) => r.epsilon === 0)) {
     const k = countOnes(r.robust);
     numbers[`${r.label}: robust at eps 0`] = k;
-    if (k !== cleanK || r.maxPerturbation !== 0) bad.push(`${r.label} at eps 0 gives ${k} robust points (clean ${cleanK}) and moves inputs by up to ${r.maxPerturbation}`);
+    if (k !== cleanK || r.maxPerturbation !== 0) bad.push(`${r.label} at eps 0 leaves ${k} test points robust (clean-correct: ${cleanK}) and moves inputs by up to ${r.maxPerturbation}`);
   }
   for (const p of inp.identity) {
     numbers[`${p.label}: max change at eps 0`] = p.maxChange;
-    if (p.maxChange !== 0 || p.fooled !== 0) bad.push(`${p.label} at eps 0 moves inputs by up to ${p.maxChange} and fools ${p.fooled} of ${p.points} points`);
+    if (p.maxChange !== 0 || p.fooled !== 0) bad.push(`${p.label} at eps 0 moves inputs by up to ${p.maxChange} and fools ${p.fooled} of ${p.points} test points`);
   }
   if (!inp.runs.some((r) => r.epsilon === 0) && inp.identity.length === 0) return check('eps0-identity', 'skipped', 'No attack was run at eps 0.');
   return bad.length
@@ -79,13 +80,13 @@ export function monotoneInEps(inp: CheckInputs): SanityCheck {
       const rise = countOnes(list[i]!.robust) - countOnes(list[i - 1]!.robust);
       if (rise > inp.tolerance) {
         numbers[`${label}: rise from eps ${list[i - 1]!.epsilon} to ${list[i]!.epsilon}`] = rise;
-        bad.push(`${label}: robust accuracy rises by ${pts(rise, inp.clean.length)} points from eps ${list[i - 1]!.epsilon} to ${list[i]!.epsilon}`);
+        bad.push(`${label}: robust accuracy rises by ${pts(rise, inp.clean.length)} percentage points from eps ${list[i - 1]!.epsilon} to ${list[i]!.epsilon}`);
       }
     }
   }
   if (compared === 0) return check('monotone-in-eps', 'skipped', 'No attack was run at two or more epsilons.');
   return bad.length
-    ? check('monotone-in-eps', 'failed', `Accuracy rises with epsilon (more than ${inp.tolerance} points of noise): ${bad.join('; ')}. The attack is not converging, or gradients are unreliable.`, numbers)
+    ? check('monotone-in-eps', 'failed', `Accuracy rises with epsilon (by more than the tolerance of ${inp.tolerance} test points): ${bad.join('; ')}. The attack is not converging, or gradients are unreliable.`, numbers)
     : check('monotone-in-eps', 'passed', 'Robust accuracy never rises with epsilon beyond noise.', numbers);
 }
 
@@ -95,7 +96,7 @@ export function collapseAtLargeEps(inp: CheckInputs): SanityCheck {
   const chance = Math.ceil(c.points / inp.numClasses);
   const numbers = { epsilon: c.epsilon, robust: c.robust, points: c.points, chanceLevel: chance };
   return c.robust > chance
-    ? check('collapse-at-large-eps', 'failed', `${c.label} at eps ${c.epsilon} leaves ${pts(c.robust, c.points)}% of points robust, above chance level (${pts(chance, c.points)}%): gradient masking is suspected.`, numbers)
+    ? check('collapse-at-large-eps', 'failed', `${c.label} at eps ${c.epsilon} leaves ${pts(c.robust, c.points)}% of the test points robust, above chance level (${pts(chance, c.points)}%): gradient masking is suspected.`, numbers)
     : check('collapse-at-large-eps', 'passed', `${c.label} at eps ${c.epsilon} drives accuracy to ${pts(c.robust, c.points)}% (chance level at most).`, numbers);
 }
 
@@ -109,16 +110,14 @@ export function iterativeVsSingleStep(inp: CheckInputs): SanityCheck {
     compared++;
     let worse = 0;
     for (let i = 0; i < it.robust.length; i++) if (it.robust[i] && !f.robust[i]) worse++;
-    numbers[`${it.label} eps ${it.epsilon}: points only FGSM fools`] = worse;
-    if (worse > inp.tolerance) bad.push(`at eps ${it.epsilon}, FGSM fools ${worse} points that ${it.label} does not`);
+    numbers[`${it.label} eps ${it.epsilon}: test points only FGSM fools`] = worse;
+    if (worse > inp.tolerance) bad.push(`at eps ${it.epsilon}, FGSM fools ${worse} test points that ${it.label} does not`);
   }
   if (compared === 0) return check('iterative-vs-single-step', 'skipped', 'No iterative white-box attack to compare with FGSM.');
   return bad.length
-    ? check('iterative-vs-single-step', 'failed', `Iterative attacks are weaker than FGSM on some points: ${bad.join('; ')}. Step size or step count is too small, or gradients are unreliable.`, numbers)
-    : check('iterative-vs-single-step', 'passed', 'Every iterative attack fools (per point) at least the points FGSM fools, within noise.', numbers);
+    ? check('iterative-vs-single-step', 'failed', `Iterative attacks are weaker than FGSM on some test points: ${bad.join('; ')}. Step size or step count is too small, or gradients are unreliable.`, numbers)
+    : check('iterative-vs-single-step', 'passed', 'Every iterative attack fools (per point) at least the test points FGSM fools, within the tolerance.', numbers);
 }
-
-const EFFORT = ['steps', 'restarts', 'queries'] as const;
 
 export function moreIterations(inp: CheckInputs): SanityCheck {
   const bad: string[] = [];
@@ -127,14 +126,11 @@ export function moreIterations(inp: CheckInputs): SanityCheck {
   const requested = inp.runs.filter((r) => !r.auxiliary);
   for (const a of requested) {
     for (const b of requested) {
-      if (a.attack !== b.attack || a.kind !== b.kind || a.epsilon !== b.epsilon || a === b) continue;
-      const rest = (r: RunRecord) => JSON.stringify(Object.entries(r.params).filter(([k]) => !(EFFORT as readonly string[]).includes(k)));
-      const moreEffort = EFFORT.every((k) => Number(b.params[k] ?? 0) >= Number(a.params[k] ?? 0)) && EFFORT.some((k) => Number(b.params[k] ?? 0) > Number(a.params[k] ?? 0));
-      if (rest(a) !== rest(b) || !moreEffort) continue;
+      if (!moreEffort(a, b)) continue;
       compared++;
       const rise = countOnes(b.robust) - countOnes(a.robust);
       numbers[`${b.label} vs ${a.label} eps ${a.epsilon}`] = rise;
-      if (rise > inp.tolerance) bad.push(`${b.label} leaves ${rise} more points robust than ${a.label} at eps ${a.epsilon}`);
+      if (rise > inp.tolerance) bad.push(`${b.label} leaves ${rise} more test points robust than ${a.label} at eps ${a.epsilon}`);
     }
   }
   if (compared === 0) return check('more-iterations', 'skipped', 'No pair of runs that differ only in steps, restarts or queries.');
@@ -155,10 +151,10 @@ export function whiteBoxVsBlackBox(inp: CheckInputs): SanityCheck {
     const gap = countOnes(best.robust) - countOnes(bb.robust);
     let onlyBlackBox = 0;
     for (let i = 0; i < bb.robust.length; i++) if (!bb.robust[i] && wbs.every((w) => w.robust[i])) onlyBlackBox++;
-    numbers[`${bb.label} vs ${best.label} eps ${bb.epsilon}: accuracy gap (points)`] = gap;
-    numbers[`${bb.label} eps ${bb.epsilon}: points only it fools`] = onlyBlackBox;
+    numbers[`${bb.label} vs ${best.label} eps ${bb.epsilon}: accuracy gap (test points)`] = gap;
+    numbers[`${bb.label} eps ${bb.epsilon}: test points only it fools`] = onlyBlackBox;
     if (gap > inp.tolerance) {
-      bad.push(`${bb.label} beats ${best.label} by ${pts(gap, inp.clean.length)} points at eps ${bb.epsilon} (${onlyBlackBox} points fooled only by ${bb.label})`);
+      bad.push(`${bb.label} beats ${best.label} by ${pts(gap, inp.clean.length)} percentage points at eps ${bb.epsilon} (${onlyBlackBox} test points fooled only by ${bb.label})`);
     }
   }
   if (compared === 0) return check('white-box-vs-black-box', 'skipped', 'No transfer or score-based attack next to a white-box one at the same epsilon.');
@@ -176,7 +172,7 @@ export function randomNoiseBaseline(inp: CheckInputs): SanityCheck {
     if (!noise) continue;
     compared++;
     const margin = countOnes(noise) - countOnes(r.robust);
-    numbers[`${r.label} eps ${r.epsilon}: points below noise`] = margin;
+    numbers[`${r.label} eps ${r.epsilon}: test points below noise`] = margin;
     if (margin <= inp.tolerance && countOnes(noise) > 0) {
       bad.push(`${r.label} at eps ${r.epsilon} leaves ${pts(countOnes(r.robust), r.robust.length)}% robust, random sign noise ${pts(countOnes(noise), noise.length)}%`);
     }
@@ -193,16 +189,16 @@ export function inputGradients(inp: CheckInputs): SanityCheck {
   if (g.points === 0) return check('input-gradients', 'skipped', 'Input gradients were not inspected.');
   const bad = g.allZero + g.withNaN + g.withInf;
   return bad > 0
-    ? check('input-gradients', 'failed', `Input gradients of the loss are all zero for ${g.allZero}, contain NaN for ${g.withNaN} and Inf for ${g.withInf} of ${g.points} points: gradient attacks cannot move those points (saturated softmax, masking, or a numerical fault).`, numbers)
-    : check('input-gradients', 'passed', `Input gradients are finite and non-zero at all ${g.points} points.`, numbers);
+    ? check('input-gradients', 'failed', `Input gradients of the loss are all zero for ${g.allZero}, contain NaN for ${g.withNaN} and Inf for ${g.withInf} of ${g.points} test points: gradient attacks cannot move those points (saturated softmax, masking, or a numerical fault).`, numbers)
+    : check('input-gradients', 'passed', `Input gradients are finite and non-zero at all ${g.points} test points.`, numbers);
 }
 
 export function insideBallAndBounds(inp: CheckInputs): SanityCheck {
   const bad = inp.runs.filter((r) => r.invalidPoints > 0 || r.maxPerturbation > r.epsilon + 1e-6);
-  const numbers = Object.fromEntries(bad.map((r) => [`${r.label} eps ${r.epsilon}: invalid points`, r.invalidPoints]));
+  const numbers = Object.fromEntries(bad.map((r) => [`${r.label} eps ${r.epsilon}: invalid test points`, r.invalidPoints]));
   if (!inp.runs.length) return check('inside-ball-and-bounds', 'skipped', 'No attack was run.');
   return bad.length
-    ? check('inside-ball-and-bounds', 'failed', `Adversarial examples outside the eps-ball or [0, 1], or with NaN: ${bad.map((r) => `${r.label} at eps ${r.epsilon} (${r.invalidPoints} points, max |x'-x| ${r.maxPerturbation})`).join('; ')}.`, numbers)
+    ? check('inside-ball-and-bounds', 'failed', `Adversarial examples outside the eps-ball or [0, 1], or with NaN: ${bad.map((r) => `${r.label} at eps ${r.epsilon} (${r.invalidPoints} test points, max |x'-x| ${r.maxPerturbation})`).join('; ')}.`, numbers)
     : check('inside-ball-and-bounds', 'passed', 'Every adversarial example is inside its eps-ball and [0, 1], with no NaN.', numbers);
 }
 

@@ -8,8 +8,9 @@ import { evaluateBatch, LARGE_EPS, type BatchOutcome, type TransferCache } from 
 import { dataHash, openCheckpoint, saveBatch } from './checkpoint.js';
 import { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 import { checkInputRange, checkLabels } from './inputs.js';
-import { buildPlans, noiseEpsilons, resolveModel, type AttackRequest, type ModelRef } from './plan.js';
+import { buildPlans, NOISE_DRAWS, noiseEpsilons, resolveModel, type AttackRequest, type ModelRef } from './plan.js';
 import type { AttackResult, EvaluationResult } from './types.js';
+import { verdicts } from './verdicts.js';
 import { accuracy, countOnes } from './wilson.js';
 
 export type { AttackRequest, ModelRef } from './plan.js';
@@ -73,7 +74,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
     throw new AttackError(`Images hold ${opts.images.length} values, expected ${available} x ${h}x${w}x${c} = ${available * d}.`);
   }
   const n = Math.min(opts.n ?? available, available);
-  if (!(n > 0)) throw new AttackError('No points to evaluate (n is 0 or the dataset is empty).');
+  if (!(n > 0)) throw new AttackError('No test points to evaluate (n is 0 or the dataset is empty).');
   checkInputRange(opts.images, n * d);
   // One forward on one image: the class count, so bad labels stop the run before any attack.
   const numClasses = tf.tidy(() => target(tf.tensor4d(opts.images.subarray(0, d), [1, h, w, c])).shape[1]);
@@ -95,6 +96,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
         withChecks,
         allowProbabilities,
         plans,
+        noiseEps,
+        noiseDraws: NOISE_DRAWS,
       })
     : new Map<number, BatchOutcome>();
 
@@ -112,6 +115,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
           source,
           plans,
           noiseEpsilons: noiseEps,
+          noiseDraws: NOISE_DRAWS,
           withChecks,
           allowProbabilities,
           images: opts.images,
@@ -194,14 +198,16 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
       };
     }),
   }));
-  const noise = new Map(col.noiseEps.map((e, i) => [e, concatBits(outcomes, (o) => o.noise[i]!)]));
+  // Per epsilon: each draw's outcomes, and their per-point worst case (robust under every draw).
+  const draws = col.noiseEps.map((_, i) => Array.from({ length: NOISE_DRAWS }, (_, k) => concatBits(outcomes, (o) => o.noise[i]![k]!)));
+  const noise = new Map(col.noiseEps.map((e, i) => [e, draws[i]!.reduce((all, d) => all.map((v, j) => v & d[j]!))]));
   const gradients = {
     points: sum((o) => o.gradients.points),
     allZero: sum((o) => o.gradients.allZero),
     withNaN: sum((o) => o.gradients.withNaN),
     withInf: sum((o) => o.gradients.withInf),
   };
-  const checks = runChecks({
+  const checkInputs: CheckInputs = {
     numClasses: first.numClasses,
     clean,
     runs,
@@ -211,7 +217,8 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     collapse: outcomes.find((o) => o.collapse)?.collapse ?? strongestLargeEps(runs),
     probabilityRows: { rows: n, probabilityLike: sum((o) => o.probabilityLike) },
     tolerance: Math.max(1, Math.ceil(0.01 * n)),
-  });
+  };
+  const checks = runChecks(checkInputs);
   const result: EvaluationResult = {
     version: VERSION,
     backend: tf.getBackend(),
@@ -224,15 +231,23 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     clean: accuracy(cleanK, n),
     attacks,
     worstCase: worstCase(runs.filter((x) => !x.auxiliary), n, cleanK),
-    noise: [...noise].map(([epsilon, flags]) => ({ epsilon, accuracy: accuracy(countOnes(flags), n) })),
+    noise: col.noiseEps.map((epsilon, i) => {
+      const each = draws[i]!.map((d) => accuracy(countOnes(d), n));
+      return { epsilon, accuracy: accuracy(countOnes(noise.get(epsilon)!), n), mean: each.reduce((a, b) => a + b.accuracy, 0) / each.length, draws: each };
+    }),
     gradients,
     checks,
     flags: checks.filter((x) => x.status === 'failed'),
+    verdict: verdicts(checkInputs, checks),
     seconds: col.seconds,
   };
   if (opts.keepPerPoint) {
     const bits = (a: Uint8Array) => Array.from(a, (v) => (v ? '1' : '0')).join('');
-    result.perPoint = { clean: bits(clean), robust: Object.fromEntries(runs.map((x) => [`${x.label}@${x.epsilon}`, bits(x.robust)])) };
+    result.perPoint = {
+      clean: bits(clean),
+      robust: Object.fromEntries(runs.map((x) => [`${x.label}@${x.epsilon}`, bits(x.robust)])),
+      noise: Object.fromEntries([...noise].map(([e, flags]) => [String(e), bits(flags)])),
+    };
   }
   return result;
 }

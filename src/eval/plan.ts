@@ -38,17 +38,30 @@ export function resolveModel(ref: ModelRef, what: string): LogitsFn {
   return logitsOf(m);
 }
 
+/** The label of an attack in results: its name and the parameters given, e.g. `pgd(steps=20,restarts=2)`. */
+export function attackLabel(name: string, params: Record<string, unknown> | undefined, transferSource?: string): string {
+  const given = Object.entries(params ?? {}).map(([k, v]) => `${k}=${v}`);
+  const base = given.length ? `${name}(${given.join(',')})` : name;
+  return transferSource !== undefined ? `transfer:${base} from ${transferSource}` : base;
+}
+
 function planFor(req: AttackRequest, sourceName: string | undefined, hasSource: boolean): Plan {
   const def = getAttack(req.name);
   const params = resolveParams(def, req.params);
+  if (req.transfer && 'earlyStop' in def.params) {
+    // Early stop is judged on the source: examples would stop just across the source's
+    // boundary and transfer poorly. Examples made for transfer run every step on every point.
+    if (req.params?.earlyStop === true) {
+      throw new AttackError(`Transfer attack '${def.name}': earlyStop must stay off (it is judged on the source and weakens transfer); remove earlyStop.`);
+    }
+    params.earlyStop = false;
+  }
   if (!Array.isArray(req.epsilons) || req.epsilons.length === 0) throw new AttackError(`Attack '${def.name}': give at least one epsilon.`);
   req.epsilons.forEach(checkEpsilon);
   if (req.transfer && !hasSource) throw new AttackError(`Attack '${def.name}' is a transfer attack but no source model was given.`);
   const kind: AttackKind = req.transfer ? 'transfer' : def.needs === 'outputs' ? 'score-based' : 'white-box';
-  const given = Object.entries(req.params ?? {}).map(([k, v]) => `${k}=${v}`);
-  const base = given.length ? `${def.name}(${given.join(',')})` : def.name;
   return {
-    label: req.transfer ? `transfer:${base} from ${sourceName ?? 'source'}` : base,
+    label: attackLabel(def.name, req.params, req.transfer ? (sourceName ?? 'source') : undefined),
     attack: def.name,
     kind,
     iterative: def.iterative,
@@ -73,9 +86,12 @@ export function buildPlans(attacks: AttackRequest[], source: ModelRef | undefine
   return plans;
 }
 
-/** Epsilons of the random-noise baseline (check 7): every positive white-box epsilon. */
+/** Random-noise draws per epsilon: cheap (forward passes only), enough for a worst case and a mean. */
+export const NOISE_DRAWS = 5;
+
+/** Epsilons of the random-noise baseline (check 7 and the noise row): every positive requested epsilon. */
 export function noiseEpsilons(plans: Plan[], withChecks: boolean): number[] {
   if (!withChecks) return [];
-  const eps = plans.filter((p) => p.kind === 'white-box' && !p.auxiliary).flatMap((p) => p.epsilons);
+  const eps = plans.filter((p) => !p.auxiliary).flatMap((p) => p.epsilons);
   return [...new Set(eps)].filter((e) => e > 0).sort((a, b) => a - b);
 }

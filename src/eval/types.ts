@@ -76,7 +76,7 @@ export interface SanityCheck {
   id: CheckId;
   /** passed / failed, or skipped when the run had nothing to compare (message says why). */
   status: 'passed' | 'failed' | 'skipped';
-  /** Plain words, with the numbers (e.g. "square beats bim by 12.4 points at eps 0.0314: ..."). */
+  /** Plain words, with the numbers (e.g. "square beats bim by 12.4 percentage points at eps 0.0314: ..."). */
   message: string;
   /** The numbers behind the verdict, for tables and tests. */
   numbers: Record<string, number | string>;
@@ -97,14 +97,49 @@ export interface EvaluationResult {
   attacks: AttackResult[];
   /** Per epsilon shared by two or more requested attacks. */
   worstCase: WorstCaseResult[];
-  /** Accuracy under uniform random +-eps sign noise, per epsilon (check 7). */
-  noise: Array<{ epsilon: number; accuracy: Accuracy }>;
+  /**
+   * Random +-eps sign noise per epsilon (check 7 and the noise row): `accuracy` is the worst
+   * case over the draws (a point counts only if every draw leaves it correct), `mean` the
+   * mean accuracy of the draws.
+   */
+  noise: Array<{ epsilon: number; accuracy: Accuracy; mean: number; draws: Accuracy[] }>;
   /** Input gradients of the loss at the clean points (check 8). */
   gradients: { points: number; allZero: number; withNaN: number; withInf: number };
   checks: SanityCheck[];
   /** The failed checks (a subset of `checks`), for the report's flag column. */
   flags: SanityCheck[];
-  /** Per point 0/1 strings, when `keepPerPoint`: clean correctness and robustness per attack and epsilon. */
-  perPoint?: { clean: string; robust: Record<string, string> };
+  /** What each row measures: gradient masking, noise fragility or robustness (see verdicts.ts). */
+  verdict: ModelVerdict;
+  /**
+   * Per point 0/1 strings, when `keepPerPoint`: clean correctness, robustness per
+   * `label@epsilon`, and the noise worst case per epsilon.
+   */
+  perPoint?: { clean: string; robust: Record<string, string>; noise: Record<string, string> };
   seconds: number;
+}
+
+/** What one requested attack at one epsilon measures on this model. */
+export interface AttackVerdict {
+  label: string;
+  attack: string;
+  kind: AttackKind;
+  iterative: boolean;
+  epsilon: number;
+  /**
+   * measures-robustness: a valid upper bound; masked: a white-box row its gradients mislead
+   * (weaker than noise, a black-box attack or more effort); noise-fragile: noise alone breaks
+   * the model; no-stronger-than-noise: a black-box row that adds nothing to noise.
+   */
+  verdict: 'measures-robustness' | 'masked' | 'noise-fragile' | 'no-stronger-than-noise';
+  reason: string;
+}
+
+export interface ModelVerdict {
+  /** gradient-masking: iterative white-box rows or the gradient checks fail; noise-fragile; robustness-measured. */
+  label: 'gradient-masking' | 'noise-fragile' | 'robustness-measured';
+  reason: string;
+  noiseFragileEpsilons: number[];
+  /** The rows that measure robustness, as "label at eps e". */
+  measuring: string[];
+  rows: AttackVerdict[];
 }

@@ -141,7 +141,7 @@ export function registerAttack(program: Command): void {
     .option('--data <dir>', 'folder with the dataset files (default: its default place)')
     .option('--split <split>', 'train or test', 'test')
     .option('--source <id|dir>', 'source model (zoo id or folder) for transfer:<attack>, trained independently of --model')
-    .option('--n <count>', 'evaluate the first n points (default: the whole split)')
+    .option('--n <count>', 'evaluate the first n test points (default: the whole split)')
     .option('--batch <size>', 'points per batch', '100')
     .option('--seed <seed>', 'seed of every random choice', '0')
     .option('--steps <n>', 'gradient steps (bim, pgd, mi-fgsm)')
@@ -191,7 +191,7 @@ export function registerAttack(program: Command): void {
         onProgress: progress
           ? (p) =>
               process.stderr.write(
-                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
+                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} test points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
                   (p.label ? `, done: ${p.label} at eps ${p.epsilon!.toFixed(4)}` : ''),
               )
           : undefined,

@@ -2,11 +2,11 @@
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeReport } from '../../../reports/index.js';
+import { writeReport } from '../../bench/report.js';
 import { resolveShard } from '../../bench/cells.js';
 import { BUILTIN_PROFILES, loadProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
-import { formatDuration } from '../../bench/progress.js';
+import { formatDuration } from '../../duration.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
 
 interface BenchOptions {

@@ -1,7 +1,7 @@
 // `dcnet report`: merges the shards' results of a run and (re)writes its report.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeReport } from '../../../reports/index.js';
+import { writeReport } from '../../bench/report.js';
 
 export function registerReport(program: Command): void {
   program
