@@ -2,41 +2,62 @@
 // projection. For a step d with |d_i| <= r, the largest reachable w.d is
 // g(r) = sum_i |w_i| min(r, u_i), u_i the room to the bound in the direction sign(w_i c);
 // g is piecewise linear and increasing, so sorting the u_i gives the smallest r with g(r) = |c|.
+// Solved per row in float64 JavaScript by Newton steps from r = 0 (g is concave, so each step
+// stays below the solution and adds at least one saturated coordinate until it is exact): no
+// sort, which the backends do slowly (topk, gathers); FAB reads masks back every step anyway.
 import { tf } from '../src/tf.js';
+
+/** One row: writes d (minimal Linf with w.d = c, p + d in [0, 1]) into `out`. */
+function solveRow(p: Float32Array, w: Float32Array, c: number, out: Float32Array, room: Float64Array): void {
+  const dim = p.length;
+  const sc = Math.sign(c);
+  let maxRoom = 0;
+  for (let i = 0; i < dim; i++) {
+    const s = Math.sign(w[i]!) * sc;
+    room[i] = s > 0 ? 1 - p[i]! : s < 0 ? p[i]! : 0;
+    if (w[i] !== 0 && room[i]! > maxRoom) maxRoom = room[i]!;
+  }
+  const need = Math.abs(c);
+  let r = 0;
+  let saturated = -1;
+  for (let iter = 0; iter <= dim; iter++) {
+    // g(r) = below + r * slope: coordinates at their bound, and the |w| of the free ones.
+    let below = 0;
+    let slope = 0;
+    let count = 0;
+    for (let i = 0; i < dim; i++) {
+      const a = Math.abs(w[i]!);
+      if (room[i]! <= r) {
+        below += a * room[i]!;
+        count++;
+      } else slope += a;
+    }
+    if (slope === 0) {
+      // Every coordinate is at its bound and w.d still falls short: as far as the box allows.
+      if (below < need) r = maxRoom;
+      break;
+    }
+    if (count === saturated) break; // same linear piece as the last step: r is exact
+    saturated = count;
+    r = Math.max((need - below) / slope, r);
+  }
+  for (let i = 0; i < dim; i++) out[i] = Math.sign(w[i]!) * sc * Math.min(r, room[i]!);
+}
 
 /**
  * Per row of p, w [B, D] and c [B]: the minimal-Linf d with w.d = c and p + d in [0, 1].
  * Where no such d exists (c beyond the box), d goes as far as the box allows.
  */
 export function minimalLinfStep(p: tf.Tensor2D, w: tf.Tensor2D, c: tf.Tensor1D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [b, dim] = p.shape;
-    const s = tf.mul(tf.sign(w), tf.reshape(tf.sign(c), [b, 1]));
-    const room = tf.where(tf.greater(s, 0), tf.sub(1, p), tf.where(tf.less(s, 0), p, tf.zerosLike(p)));
-    const aw = tf.abs(w);
-    // Ascending room, with each coordinate's |w| alongside.
-    const order = tf.topk(tf.neg(room), dim).indices;
-    const u = gatherRows(room as tf.Tensor2D, order as tf.Tensor2D);
-    const wu = gatherRows(aw, order as tf.Tensor2D);
-    const below = tf.cumsum(tf.mul(wu, u), 1, true) as tf.Tensor2D; // sum over coordinates already at their bound
-    const above = tf.cumsum(wu, 1, false, true) as tf.Tensor2D; // |w| of coordinates still free at r = u_j
-    const reach = tf.add(below, tf.mul(u, above)); // g(u_j)
-    const need = tf.reshape(tf.abs(c), [b, 1]);
-    const reached = tf.greaterEqual(reach, need);
-    const j = tf.argMax(tf.cast(reached, 'int32'), 1);
-    const at = (t: tf.Tensor2D) => tf.squeeze(gatherRows(t, tf.reshape(j, [b, 1]) as tf.Tensor2D), [1]);
-    const r = tf.div(tf.sub(tf.squeeze(need, [1]), at(below)), tf.maximum(at(above), 1e-30));
-    const feasible = tf.any(reached, 1);
-    const radius = tf.where(feasible, tf.maximum(r, 0), tf.max(room, 1));
-    return tf.mul(s, tf.minimum(tf.reshape(radius, [b, 1]), room)) as tf.Tensor2D;
-  });
-}
-
-/** out[i, k] = t[i, idx[i, k]] (a flat gather: the wasm backend's batched gather is unreliable). */
-function gatherRows(t: tf.Tensor2D, idx: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [b, d] = t.shape;
-    const offsets = tf.reshape(tf.mul(tf.range(0, b, 1, 'int32'), tf.scalar(d, 'int32')), [b, 1]);
-    return tf.reshape(tf.gather(tf.reshape(t, [-1]), tf.add(tf.cast(idx, 'int32'), offsets)), idx.shape) as tf.Tensor2D;
-  });
+  const [b, dim] = p.shape;
+  const pv = p.dataSync() as Float32Array;
+  const wv = w.dataSync() as Float32Array;
+  const cv = c.dataSync() as Float32Array;
+  const out = new Float32Array(b * dim);
+  const room = new Float64Array(dim);
+  for (let r = 0; r < b; r++) {
+    const at = r * dim;
+    solveRow(pv.subarray(at, at + dim), wv.subarray(at, at + dim), cv[r]!, out.subarray(at, at + dim), room);
+  }
+  return tf.tensor2d(out, [b, dim]);
 }

@@ -4,6 +4,7 @@
 import { tf } from '../tf.js';
 import { AttackError, lossGradient, misclassified, perturb, type LogitsFn } from '../../attacks/index.js';
 import type { CheckInputs } from './checks.js';
+import { minimalEpsilons } from './minimal-epsilon.js';
 import type { Plan } from './plan.js';
 import { countOnes } from './wilson.js';
 
@@ -30,6 +31,8 @@ export interface BatchOutcome {
   noise: string[][];
   identity?: CheckInputs['identity'];
   collapse?: CheckInputs['collapse'];
+  /** Minimal epsilon per point of the batch (when requested; see minimal-epsilon.ts). */
+  minimalEpsilon?: Array<number | null>;
 }
 
 /**
@@ -60,6 +63,8 @@ export interface BatchContext {
   transferCache?: TransferCache;
   /** Run the check probes on this batch (the first batch that has clean-correct points). */
   runProbes: boolean;
+  /** FAB-T parameters for minimal epsilons per point; absent: not computed. */
+  minimalEpsilon?: Record<string, unknown>;
   onRun?: (plan: Plan, epsilon: number) => void;
 }
 
@@ -167,6 +172,7 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
         }
         out.noise.push(draws);
       }
+      if (ctx.minimalEpsilon) out.minimalEpsilon = minimalEpsilons(target, x, y, ctx.minimalEpsilon, seed);
       if (ctx.withChecks && ctx.runProbes && correctIdx.length) {
         out.identity = identityProbe(ctx, xa, ya, seed);
         out.collapse = needsCollapseProbe(ctx.plans) ? collapseProbe(target, xa, ya, seed) : undefined;

@@ -8,6 +8,7 @@ import { evaluateBatch, LARGE_EPS, type BatchOutcome, type TransferCache } from 
 import { dataHash, openCheckpoint, saveBatch } from './checkpoint.js';
 import { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 import { checkInputRange, checkLabels } from './inputs.js';
+import { MINIMAL_EPSILON_ATTACK, reachesChance } from './minimal-epsilon.js';
 import { buildPlans, NOISE_DRAWS, noiseEpsilons, resolveModel, type AttackRequest, type ModelRef } from './plan.js';
 import type { AttackResult, EvaluationResult } from './types.js';
 import { verdicts } from './verdicts.js';
@@ -45,6 +46,11 @@ export interface EvaluateOptions extends ModelRef {
   allowProbabilities?: boolean;
   /** Keep per-point outcomes in the result. */
   keepPerPoint?: boolean;
+  /**
+   * Minimal epsilon per test point from FAB-T as a minimal-norm attack (these are its
+   * parameters; {} for AutoAttack's), with the check that the accuracy curve reaches chance.
+   */
+  minimalEpsilon?: Record<string, unknown>;
   /** JSON-lines file: finished batches are saved there and a rerun resumes from it. */
   checkpoint?: string;
   /**
@@ -98,6 +104,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
         plans,
         noiseEps,
         noiseDraws: NOISE_DRAWS,
+        minimalEpsilon: opts.minimalEpsilon ?? null,
       })
     : new Map<number, BatchOutcome>();
 
@@ -124,6 +131,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
           seed,
           ...(opts.transferCache ? { transferCache: opts.transferCache } : {}),
           runProbes: !outcomes.some((o) => o.identity),
+          ...(opts.minimalEpsilon ? { minimalEpsilon: opts.minimalEpsilon } : {}),
           onRun: (p, eps) => opts.onProgress?.({ label: p.label, epsilon: eps, pointsDone: start, pointsTotal: n, resumedPoints }),
         },
         start,
@@ -218,7 +226,9 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     probabilityRows: { rows: n, probabilityLike: sum((o) => o.probabilityLike) },
     tolerance: Math.max(1, Math.ceil(0.01 * n)),
   };
+  const minimalEps = opts.minimalEpsilon ? outcomes.flatMap((o) => o.minimalEpsilon ?? []) : undefined;
   const checks = runChecks(checkInputs);
+  if (minimalEps) checks.push(reachesChance(minimalEps, first.numClasses));
   const result: EvaluationResult = {
     version: VERSION,
     backend: tf.getBackend(),
@@ -241,6 +251,7 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     verdict: verdicts(checkInputs, checks),
     seconds: col.seconds,
   };
+  if (minimalEps) result.minimalEpsilon = { attack: MINIMAL_EPSILON_ATTACK, params: opts.minimalEpsilon!, perPoint: minimalEps };
   if (opts.keepPerPoint) {
     const bits = (a: Uint8Array) => Array.from(a, (v) => (v ? '1' : '0')).join('');
     result.perPoint = {

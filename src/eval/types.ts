@@ -69,7 +69,8 @@ export type CheckId =
   | 'random-noise-baseline'
   | 'input-gradients'
   | 'inside-ball-and-bounds'
-  | 'logits-not-probabilities';
+  | 'logits-not-probabilities'
+  | 'minimal-eps-reaches-chance';
 
 /** One sanity check from the spec. A failed check is a flag shown in every report. */
 export interface SanityCheck {
@@ -108,6 +109,11 @@ export interface EvaluationResult {
   checks: SanityCheck[];
   /** The failed checks (a subset of `checks`), for the report's flag column. */
   flags: SanityCheck[];
+  /**
+   * Minimal epsilon per test point (FAB-T as a minimal-norm attack), when requested: 0 for
+   * clean mistakes, null where no adversarial example was found.
+   */
+  minimalEpsilon?: { attack: string; params: Record<string, unknown>; perPoint: Array<number | null> };
   /** What each row measures: gradient masking, noise fragility or robustness (see verdicts.ts). */
   verdict: ModelVerdict;
   /**
