@@ -31,6 +31,7 @@ interface AttackOptions {
   restarts?: string;
   queries?: string;
   decay?: string;
+  loss?: string;
   checks: boolean;
   allowProbabilities?: boolean;
   json?: boolean;
@@ -67,20 +68,21 @@ export function attackRequests(opts: AttackOptions): AttackRequest[] {
   const epsilons = parseEpsilons(opts.eps);
   // Refuse bad epsilons and parameters before any data or model is loaded.
   epsilons.forEach(checkEpsilon);
-  const shared: Array<[string, string, number | undefined]> = [
+  const shared: Array<[string, string, number | string | undefined]> = [
     ['--steps', 'steps', parseNumber('--steps', opts.steps, true)],
     ['--step-size', 'stepSize', parseNumber('--step-size', opts.stepSize, false)],
     ['--rel-step-size', 'relStepSize', parseNumber('--rel-step-size', opts.relStepSize, false)],
     ['--restarts', 'restarts', parseNumber('--restarts', opts.restarts, true)],
     ['--queries', 'queries', parseNumber('--queries', opts.queries, true)],
     ['--decay', 'decay', parseNumber('--decay', opts.decay, false)],
+    ['--loss', 'loss', opts.loss],
   ];
   const names = opts.attack.split(',').map((s) => s.trim()).filter(Boolean);
   if (!names.length) throw new UsageError('--attack: give at least one attack name.');
   const requests = names.map((full) => {
     const transfer = full.startsWith('transfer:');
     const def = getAttack(transfer ? full.slice('transfer:'.length) : full);
-    const params: Record<string, number> = {};
+    const params: Record<string, number | string> = {};
     for (const [, key, value] of shared) if (value !== undefined && key in def.params) params[key] = value;
     resolveParams(def, params);
     return { name: def.name, epsilons, params, transfer };
@@ -150,6 +152,7 @@ export function registerAttack(program: Command): void {
     .option('--restarts <n>', 'random restarts (pgd)')
     .option('--queries <n>', 'queries per point (square)')
     .option('--decay <mu>', 'momentum decay (mi-fgsm)')
+    .option('--loss <name>', 'loss of fgsm, bim, pgd, mi-fgsm: ce, cw (logit margin) or dlr')
     .option('--no-checks', 'skip the sanity-check probes (eps-0 identity, collapse, FGSM reference, noise)')
     .option('--allow-probabilities', 'attack a model that outputs probabilities (flagged) instead of refusing')
     .option('--json', 'print the full result as JSON')
