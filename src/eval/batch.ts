@@ -172,7 +172,12 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
         }
         out.noise.push(draws);
       }
-      if (ctx.minimalEpsilon) out.minimalEpsilon = minimalEpsilons(target, x, y, ctx.minimalEpsilon, seed);
+      if (ctx.minimalEpsilon) {
+        // Attacked on the clean-correct points only; clean mistakes have minimal epsilon 0.
+        const found = correctIdx.length ? minimalEpsilons(target, xa, ya, ctx.minimalEpsilon, seed) : [];
+        out.minimalEpsilon = new Array<number | null>(m).fill(0);
+        correctIdx.forEach((j, k) => (out.minimalEpsilon![j] = found[k]!));
+      }
       if (ctx.withChecks && ctx.runProbes && correctIdx.length) {
         out.identity = identityProbe(ctx, xa, ya, seed);
         out.collapse = needsCollapseProbe(ctx.plans) ? collapseProbe(target, xa, ya, seed) : undefined;
