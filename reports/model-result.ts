@@ -1,6 +1,7 @@
 // One JSON result per model, in RobustBench's spirit: every table, plot and CSV row of a
 // report is derived from these files. Per-point outcomes (base64 bitsets, see
 // src/eval/bits.ts) are kept so that every comparison between models can be paired.
+import { summarizeMinimalEpsilons, type MinimalEpsilonSummary } from './minimal-epsilon.js';
 import { BOUNDED_MAGNITUDES, parseOperatorId } from '../src/ops/options.js';
 import { parseZooId, type TrainingRecipe } from '../models/zoo/index.js';
 import { accuracy, countOnes, encodeBits, worstCaseBits, type Accuracy, type AttackKind, type EvaluationResult, type ModelVerdict, type SanityCheck } from '../src/eval/index.js';
@@ -70,6 +71,8 @@ export interface ModelResult {
   sanity: SanityCheck[];
   /** What each row measures: gradient masking, noise fragility or robustness. */
   verdict: ModelVerdict;
+  /** Minimal epsilon per test point (FAB-T, minimal norm) and its summary, when measured. */
+  minimalEpsilon?: MinimalEpsilonSummary & { attack: string; params: Record<string, unknown>; perPoint: Array<number | null> };
 }
 
 export interface TrainSummary {
@@ -153,6 +156,7 @@ export function toModelResult(r: EvaluationResult, ids: { model: string; source?
     ],
     sanity: r.checks,
     verdict: r.verdict,
+    ...(r.minimalEpsilon ? { minimalEpsilon: { ...r.minimalEpsilon, ...summarizeMinimalEpsilons(r.minimalEpsilon.perPoint, r.numClasses, r.seed) } } : {}),
   };
 }
 
