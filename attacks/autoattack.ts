@@ -64,4 +64,5 @@ export const autoAttack: AttackDefinition = {
   run(ctx: AttackContext) {
     return runAutoAttack(ctx).adv;
   },
+  runMembers: runAutoAttack,
 };

@@ -65,6 +65,30 @@ function perturbResolved(
   return tf.tidy(() => projectLinf(def.run(createContext(logits, x, labels, epsilon, params, seed)), x, epsilon));
 }
 
+/**
+ * `perturb` that also returns an ensemble's per-member cumulative success (per point: fooled
+ * by that member or an earlier one); attacks that are not ensembles give no members.
+ */
+export function perturbWithMembers(
+  attack: string,
+  logits: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  epsilon: number,
+  params?: Record<string, unknown>,
+  seed: number = DEFAULT_SEED,
+): { adv: tf.Tensor4D; members?: Array<{ name: string; fooled: Uint8Array }> } {
+  const def = getAttack(attack);
+  if (!def.runMembers) return { adv: perturb(attack, logits, x, labels, epsilon, params, seed) };
+  const resolved = resolveParams(def, params);
+  checkEpsilon(epsilon);
+  checkBatch(x, labels);
+  const out = def.runMembers(createContext(logits, x, labels, epsilon, resolved, seed));
+  const adv = tf.tidy(() => projectLinf(out.adv, x, epsilon));
+  out.adv.dispose();
+  return { adv, members: out.members };
+}
+
 export interface SweepOptions {
   params?: Record<string, unknown>;
   seed?: number;

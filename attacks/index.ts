@@ -1,7 +1,7 @@
 // Public API of the attack modules.
 export type { LossFn, LogitsFn, AttackDefinition, AttackContext, ParamSpec, ParamValues, ParamValue } from './types.js';
 export { AttackError } from './types.js';
-export { perturb, runAttack, checkEpsilon, DEFAULT_SEED, type SweepOptions, type SweepResult } from './base.js';
+export { perturb, perturbWithMembers, runAttack, checkEpsilon, DEFAULT_SEED, type SweepOptions, type SweepResult } from './base.js';
 export { getAttack, listAttacks, attackNames, registerAttack } from './registry.js';
 export { resolveParams, stepSizeParams, iterationParams, resolveStepSize } from './params.js';
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';

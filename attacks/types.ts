@@ -99,4 +99,9 @@ export interface AttackDefinition {
   validate?(params: ParamValues): void;
   /** One epsilon, one batch: returns an adversarial batch (the base projects it again). */
   run(ctx: AttackContext): tf.Tensor4D;
+  /**
+   * Ensembles: `run` plus, per member in order, which points were fooled by the time that
+   * member finished (its cumulative success; AutoAttack reports robust accuracy this way).
+   */
+  runMembers?(ctx: AttackContext): { adv: tf.Tensor4D; members: Array<{ name: string; fooled: Uint8Array }> };
 }

@@ -202,6 +202,24 @@ function verdictSection(input: ReportInput): string[] {
   });
 }
 
+/** Ensemble rows member by member: robust accuracy after each member (cumulative). */
+function membersSection(input: ReportInput): string[] {
+  const rows = input.models.flatMap((m) => m.results.filter((r) => r.members).map((r) => ({ m, r })));
+  if (!rows.length) return [];
+  const names = rows[0]!.r.members!.map((x) => title(x.attack));
+  return [
+    '## AutoAttack member by member',
+    '',
+    'Robust accuracy (%) after each member, each run only on the test points the earlier members left robust (as AutoAttack reports it); the last column is the ensemble.',
+    '',
+    table(
+      ['model', 'attack', 'eps', ...names.map((n) => `after ${n}`)],
+      rows.map(({ m, r }) => [`\`${m.model.id}\``, r.label, eps(r.epsilon), ...r.members!.map((x) => (x.robust.accuracy * 100).toFixed(1))]),
+    ),
+    '',
+  ];
+}
+
 /** Minimal epsilon per model (FAB-T upper bounds): quartiles with bootstrap intervals, chance. */
 function minimalEpsilonSection(input: ReportInput): string[] {
   const measured = input.models.filter((m) => m.minimalEpsilon);
@@ -379,6 +397,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),
     '',
+    ...membersSection(input),
     ...minimalEpsilonSection(input),
     '## Sanity checks',
     '',

@@ -28,6 +28,8 @@ export interface AttackRow {
   /** Per test point, 1 = robust (base64 bitset of n bits). */
   perPoint: string;
   imagesPerSecond?: number;
+  /** Ensembles (autoattack): robust accuracy after each member, cumulative. */
+  members?: Array<{ attack: string; robust: Accuracy }>;
   /** Noise rows: the accuracy of each draw, and their mean. */
   draws?: Accuracy[];
   mean?: number;
@@ -109,6 +111,7 @@ export function toModelResult(r: EvaluationResult, ids: { model: string; source?
         conditional: e.conditionalRobust,
         perPoint: encodeBits(bits(perPoint.robust[`${a.label}@${e.epsilon}`]!)),
         imagesPerSecond: e.imagesPerSecond,
+        ...(e.members ? { members: e.members } : {}),
       })),
     );
   const noiseRows: AttackRow[] = r.noise.map((z) => ({

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import { DecoupledConv2D } from '../src/layers/decoupled-conv2d.js';
 import { loadDataset } from '../src/data/index.js';
+import { evaluate } from '../src/eval/index.js';
 import { createContext } from '../attacks/context.js';
 import { logitsOf, misclassified, perturb, resolveParams, runAutoAttack, getAttack, type LogitsFn } from '../attacks/index.js';
 
@@ -12,7 +13,7 @@ import { logitsOf, misclassified, perturb, resolveParams, runAutoAttack, getAtta
 const EPS = 0.04;
 const N = 60;
 // Reduced budgets keep the suite fast; the comparisons hold for any budget (same points, same seed).
-const AA = { steps: 30, targets: 3, fabSteps: 30, queries: 300 };
+const AA = { steps: 20, targets: 2, fabSteps: 10, queries: 200 };
 
 function tinyCnn(decoupled: boolean): tf.Sequential {
   const first = decoupled
@@ -84,6 +85,25 @@ describe.each([0, 1])('trained small CNN #%i', (i) => {
       const alone = robustCount(logits, perturb(m.name, logits, x, y, EPS, m.params, 0));
       expect(worst).toBeLessThanOrEqual(alone);
     }
+  });
+
+  it('evaluate records the ensemble member by member, ending at its robust accuracy', async () => {
+    const { logits } = models[i]!;
+    const r = await evaluate({
+      logits,
+      images: x.dataSync() as Float32Array,
+      labels: y.dataSync() as Int32Array,
+      shape: [28, 28, 1],
+      attacks: [{ name: 'autoattack', epsilons: [EPS], params: AA }],
+      checks: false,
+      batch: 30,
+    });
+    const e = r.attacks[0]!.results[0]!;
+    expect(e.members!.map((m) => m.attack)).toEqual(['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+    const acc = e.members!.map((m) => m.robust.correct);
+    acc.slice(1).forEach((v, k) => expect(v).toBeLessThanOrEqual(acc[k]!));
+    expect(acc.at(-1)).toBe(e.robust.correct);
+    expect(acc[0]).toBeLessThanOrEqual(r.clean.correct);
   });
 
   it('APGD-CE with 100 iterations is at least as strong as 10-step BIM', () => {

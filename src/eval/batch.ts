@@ -2,7 +2,7 @@
 // epsilon, the noise baseline and (once) the check probes. Returns plain data only,
 // so it can be merged, checkpointed and resumed.
 import { tf } from '../tf.js';
-import { AttackError, lossGradient, misclassified, perturb, type LogitsFn } from '../../attacks/index.js';
+import { AttackError, lossGradient, misclassified, perturb, perturbWithMembers, type LogitsFn } from '../../attacks/index.js';
 import type { CheckInputs } from './checks.js';
 import { minimalEpsilons } from './minimal-epsilon.js';
 import type { Plan } from './plan.js';
@@ -15,6 +15,8 @@ export interface RunOutcome {
   attacked: number;
   maxPerturbation: number;
   invalidPoints: number;
+  /** Ensembles: per member, '0'/'1' per point robust after that member (cumulative). */
+  members?: Array<{ attack: string; robust: string }>;
 }
 
 export interface BatchOutcome {
@@ -150,15 +152,22 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
             continue;
           }
           const t0 = performance.now();
-          const adv =
+          const { adv, members } =
             plan.kind === 'transfer' && ctx.transferCache
-              ? cachedTransfer(ctx.transferCache, plan, eps, x, y, idx, start, seed, on)
-              : perturb(plan.attack, on, xa, ya, eps, plan.params, seed);
+              ? { adv: cachedTransfer(ctx.transferCache, plan, eps, x, y, idx, start, seed, on), members: undefined }
+              : perturbWithMembers(plan.attack, on, xa, ya, eps, plan.params, seed);
           const fooled = fooledBy(target, adv, ya);
           const seconds = (performance.now() - t0) / 1000;
           const v = validity(adv, xa, eps);
           adv.dispose();
-          out.runs.push({ robust: robustBits(m, correctIdx, fooled), seconds, attacked: correctIdx.length, maxPerturbation: v.maxPerturbation, invalidPoints: v.invalid });
+          out.runs.push({
+            robust: robustBits(m, correctIdx, fooled),
+            seconds,
+            attacked: correctIdx.length,
+            maxPerturbation: v.maxPerturbation,
+            invalidPoints: v.invalid,
+            ...(members ? { members: members.map((mb) => ({ attack: mb.name, robust: robustBits(m, correctIdx, mb.fooled) })) } : {}),
+          });
           ctx.onRun?.(plan, eps);
         }
       }

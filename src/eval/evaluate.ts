@@ -10,7 +10,7 @@ import { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 import { checkInputRange, checkLabels } from './inputs.js';
 import { MINIMAL_EPSILON_ATTACK, reachesChance } from './minimal-epsilon.js';
 import { buildPlans, NOISE_DRAWS, noiseEpsilons, resolveModel, type AttackRequest, type ModelRef } from './plan.js';
-import type { AttackResult, EvaluationResult } from './types.js';
+import type { AttackResult, EpsilonResult, EvaluationResult } from './types.js';
 import { verdicts } from './verdicts.js';
 import { accuracy, countOnes } from './wilson.js';
 
@@ -203,6 +203,7 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
         imagesPerSecond: seconds > 0 ? attacked / seconds : 0,
         maxPerturbation,
         invalidPoints,
+        ...membersOf(outcomes, i, n),
       };
     }),
   }));
@@ -261,6 +262,19 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     };
   }
   return result;
+}
+
+/** An ensemble's per-member cumulative robust accuracy over all batches (if it has members). */
+function membersOf(outcomes: BatchOutcome[], i: number, n: number): Pick<EpsilonResult, 'members'> {
+  const first = outcomes.find((o) => o.runs[i]!.members)?.runs[i]!.members;
+  if (!first) return {};
+  return {
+    members: first.map((mb, k) => ({
+      attack: mb.attack,
+      // A batch without clean-correct points ran nothing: its points count as not robust.
+      robust: accuracy(countOnes(concatBits(outcomes, (o) => o.runs[i]!.members?.[k]?.robust ?? o.runs[i]!.robust)), n),
+    })),
+  };
 }
 
 /** Check 3 from the requested runs: the strongest iterative white-box run at eps >= 0.3. */

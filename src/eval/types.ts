@@ -32,6 +32,8 @@ export interface EpsilonResult {
   maxPerturbation: number;
   /** Points whose result left the ball or [0, 1], or held NaN/Inf (must be 0). */
   invalidPoints: number;
+  /** Ensembles (autoattack): robust accuracy after each member in order (cumulative, as AutoAttack reports). */
+  members?: Array<{ attack: string; robust: Accuracy }>;
 }
 
 export interface AttackResult {
