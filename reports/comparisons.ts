@@ -11,7 +11,7 @@
 // - Holm's correction over all comparisons at one epsilon; words come from the adjusted
 //   p-value together with the interval (a difference is claimed only if both agree).
 import type { AttackMode, Family, ModelResult } from './model-result.js';
-import { clusterBootstrap, holm, mcnemarComparison, type PairedResult } from './stats.js';
+import { clusterBootstrap, holm, mcnemarComparison, type PairedResult } from '../src/eval/paired-stats.js';
 import { type LineKey, outcomesOf } from './tables.js';
 
 export const ALPHA = 0.05;
@@ -39,7 +39,7 @@ export interface Comparison {
   result: PairedResult;
   holmP: number;
   word: Word;
-  /** Family comparisons: the difference without each operator, and who carries it if not all do. */
+  /** Claimed family differences: the difference without each operator, and who carries it if not all do. */
   leaveOneOut?: Array<{ without: string; difference: number; ci95: [number, number] }>;
   carriedBy?: string[];
 }
@@ -84,7 +84,8 @@ function pairDiffs(a: Map<number, Uint8Array>, b: Map<number, Uint8Array>, seeds
 }
 
 export function compareAll(models: ModelResult[], operators: string[], trainings: string[], lines: Line[], familyOf: (op: string) => Family): Comparison[] {
-  const out: Array<Omit<Comparison, 'holmP' | 'word'>> = [];
+  // Leave-one-out bootstraps are computed only for family differences that are claimed.
+  const out: Array<Omit<Comparison, 'holmP' | 'word' | 'leaveOneOut'> & { leaveOneOut?: () => NonNullable<Comparison['leaveOneOut']> }> = [];
   const baseline = operators.find((o) => familyOf(o) === 'baseline');
   for (const training of trainings) {
     for (const line of lines) {
@@ -111,13 +112,14 @@ export function compareAll(models: ModelResult[], operators: string[], trainings
         if (!seeds.length) continue;
         const result = clusterBootstrap(familyDiffs(maps(bounded), maps(unbounded), seeds));
         // Leave one operator out of either family (if the family keeps at least one).
-        const leaveOneOut = [...bounded, ...unbounded]
-          .filter((op) => (familyOf(op) === 'bounded' ? bounded : unbounded).length > 1)
-          .map((op) => {
-            const r = clusterBootstrap(familyDiffs(maps(bounded.filter((o) => o !== op)), maps(unbounded.filter((o) => o !== op)), seeds));
-            return { without: op, difference: r.difference, ci95: r.ci95 };
-          });
-        out.push({ ...base, kind: 'bounded-vs-unbounded', a: 'bounded', b: 'unbounded', seeds: seeds.length, points: result.method === 'bootstrap' ? by.get(bounded[0]!)!.get(seeds[0]!)!.length : 0, result, leaveOneOut });
+        const leaveOneOut = () =>
+          [...bounded, ...unbounded]
+            .filter((op) => (familyOf(op) === 'bounded' ? bounded : unbounded).length > 1)
+            .map((op) => {
+              const r = clusterBootstrap(familyDiffs(maps(bounded.filter((o) => o !== op)), maps(unbounded.filter((o) => o !== op)), seeds));
+              return { without: op, difference: r.difference, ci95: r.ci95 };
+            });
+        out.push({ ...base, kind: 'bounded-vs-unbounded', a: 'bounded', b: 'unbounded', seeds: seeds.length, points: by.get(bounded[0]!)!.get(seeds[0]!)!.length, result, leaveOneOut });
       }
     }
   }
@@ -129,27 +131,28 @@ export function compareAll(models: ModelResult[], operators: string[], trainings
   });
   const adjusted = new Array<number>(out.length);
   for (const idx of groups.values()) holm(idx.map((i) => out[i]!.result.p)).forEach((p, j) => (adjusted[idx[j]!] = p));
-  return out.map((c, i) => {
+  return out.map(({ leaveOneOut: looFn, ...c }, i) => {
     const holmP = adjusted[i]!;
     const sign = Math.sign(c.result.difference);
     const claimed = holmP < ALPHA && excludesZero(c.result.ci95);
     let word: Word = claimed ? (sign > 0 ? 'more robust' : 'less robust') : 'no clear difference';
-    let carriedBy: string[] | undefined;
-    if (claimed && c.leaveOneOut) {
-      const lost = c.leaveOneOut.filter((l) => !excludesZero(l.ci95) || Math.sign(l.difference) !== sign).map((l) => l.without);
-      if (lost.length) {
-        word = 'not a family effect';
-        carriedBy = lost;
-      }
-    }
-    return { ...c, holmP, word, ...(carriedBy ? { carriedBy } : {}) };
+    const leaveOneOut = claimed && looFn ? looFn() : undefined;
+    const carriedBy = leaveOneOut?.filter((l) => !excludesZero(l.ci95) || Math.sign(l.difference) !== sign).map((l) => l.without);
+    if (carriedBy?.length) word = 'not a family effect';
+    return { ...c, holmP, word, ...(leaveOneOut ? { leaveOneOut } : {}), ...(carriedBy?.length ? { carriedBy } : {}) };
   });
 }
 
-/** "+12.3 percentage points (95% CI +4.0 to +20.1; McNemar p = 0.003, Holm p = 0.04)". */
+const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+const pValue = (x: number) => (x < 0.001 ? '< 0.001' : `= ${x.toPrecision(2)}`);
+
+/** "+12.3 percentage points (95% CI +4.0 to +20.1; exact McNemar p = 0.003, Holm p = 0.04)". */
 export function describeDifference(c: Comparison): string {
-  const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
-  const p = (x: number) => (x < 0.001 ? '< 0.001' : `= ${x.toPrecision(2)}`);
   const test = c.result.method === 'mcnemar' ? 'exact McNemar' : `bootstrap over ${c.seeds > 1 ? `${c.seeds} seeds and ` : ''}test points`;
-  return `${pp(c.result.difference)} percentage points (95% CI ${pp(c.result.ci95[0])} to ${pp(c.result.ci95[1])}; ${test} p ${p(c.result.p)}, Holm p ${p(c.holmP)})`;
+  return `${pp(c.result.difference)} percentage points (95% CI ${pp(c.result.ci95[0])} to ${pp(c.result.ci95[1])}; ${test} p ${pValue(c.result.p)}, Holm p ${pValue(c.holmP)})`;
+}
+
+/** For table cells: "+12.3 [+4.0, +20.1] p = 0.003, Holm p = 0.04: more robust". */
+export function describeBriefly(c: Comparison): string {
+  return `${pp(c.result.difference)} [${pp(c.result.ci95[0])}, ${pp(c.result.ci95[1])}] p ${pValue(c.result.p)}, Holm p ${pValue(c.holmP)}: ${c.word}`;
 }

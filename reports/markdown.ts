@@ -4,7 +4,7 @@
 import { DEFAULT_OPTIONS } from '../src/ops/options.js';
 import { formatDuration } from '../src/duration.js';
 import { attackLabel } from '../src/eval/index.js';
-import { compareAll, describeDifference, type Comparison, type Line } from './comparisons.js';
+import { compareAll, describeBriefly, describeDifference, type Comparison, type Line } from './comparisons.js';
 import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
@@ -87,11 +87,16 @@ function table(header: string[], rows: string[][]): string {
   return [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
 }
 
-/** Table rows for a list of attacks: the name, with its settings when the name repeats. */
+/** Table rows for a list of attacks: the name, with the settings that differ when the name repeats. */
 function attackLines(list: ReportAttack[]): Array<{ key: AttackRef; title: string; epsilons?: number[] }> {
   return list.map((a) => {
-    const twice = list.filter((b) => b.name === a.name).length > 1;
-    return { key: { name: a.name, ...(a.params ? { params: a.params } : {}) }, title: twice ? attackLabel(title(a.name), a.params) : title(a.name), ...(a.epsilons ? { epsilons: a.epsilons } : {}) };
+    const same = list.filter((b) => b.name === a.name);
+    const differing = Object.fromEntries(Object.entries(a.params ?? {}).filter(([k, v]) => same.some((b) => b.params?.[k] !== v)));
+    return {
+      key: { name: a.name, ...(a.params ? { params: a.params } : {}) },
+      title: same.length > 1 ? attackLabel(title(a.name), differing) : title(a.name),
+      ...(a.epsilons ? { epsilons: a.epsilons } : {}),
+    };
   });
 }
 
@@ -176,7 +181,7 @@ function baselineTable(input: ReportInput, cmp: Comparison[]): string {
         line.title,
         ...ops.map((op) => {
           const c = here.find((x) => x.a === op);
-          return c ? `${describeDifference(c)}: ${c.word}` : '—';
+          return c ? describeBriefly(c) : '—';
         }),
       ]);
     }
@@ -359,7 +364,7 @@ export function renderMarkdown(input: ReportInput): string {
   const lines = [
     `# Robustness report: ${input.runName}`,
     '',
-    `${p.dataset}, ${p.architecture}, ${input.models.length} models, ${p.evaluation.n} test points, Linf eps ${eps(e)} in the tables. ` +
+    `${p.dataset}, ${p.architecture}, ${input.models.length} models, ${input.models[0]?.evaluation.n ?? p.evaluation.n} test points evaluated, Linf eps ${eps(e)} in the tables. ` +
       'Accuracy in %, with 95% Wilson intervals per model; differences between models in percentage points, paired on the same test points. ' +
       'Bounded operators: SphereConv, BallConv, TanhConv; unbounded: LinearConv, SegConv, LogConv, MixConv.',
     ...(input.missing.length ? ['', `**Incomplete run**: no result yet for ${input.missing.join(', ')}.`] : []),
@@ -373,7 +378,8 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     '## Each operator vs the baseline',
     '',
-    `Paired on the same test points at eps ${eps(e)}: exact McNemar test and Agresti-Min interval (one seed), cluster bootstrap (several seeds).`,
+    `Difference in percentage points [95% interval], p-value and Holm-adjusted p-value, paired on the same test points at eps ${eps(e)}: ` +
+      'exact McNemar test and Agresti-Min interval (one seed), cluster bootstrap (several seeds).',
     '',
     baselineTable(input, cmp),
     '',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES } from '../src/bench/profile.js';
 import { compareAll, type Line } from '../reports/comparisons.js';
 import { familyOf } from '../reports/model-result.js';
-import { clusterBootstrap, holm, mcnemarComparison, mcnemarExact } from '../reports/stats.js';
+import { clusterBootstrap, holm, mcnemarComparison, mcnemarExact } from '../src/eval/paired-stats.js';
 import { fakeResults } from './helpers/fake-results.js';
 
 describe('exact McNemar and the paired interval', () => {

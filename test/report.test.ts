@@ -1,8 +1,13 @@
 // The report layer: the paper's table layout with the noise rows, paired findings, CSV rows,
 // plots and PNG encoding.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES } from '../src/bench/profile.js';
+import { writeReport } from '../src/bench/report.js';
+import { appendRecord, pinProfile } from '../src/bench/results-store.js';
 import { paperLayoutTable, renderMarkdown } from '../reports/markdown.js';
 import { renderCsv } from '../reports/csv.js';
 import { encodePng } from '../reports/png.js';
@@ -40,7 +45,9 @@ describe('paper-layout tables', () => {
     // 30 of 100 test points robust only under bounded operators: a bootstrap of a constant-sign difference.
     expect(md).toMatch(/BIM \(white-box\), standard training: bounded − unbounded \+30\.0 percentage points \(95% CI \+2\d\.\d to \+3\d\.\d; bootstrap over test points p < 0\.001, Holm p < 0\.001\): bounded operators \*\*more robust\*\* than unbounded ones\./);
     // Baseline vs bounded: 35 discordant test points, all one way: exact McNemar p = 2 * 0.5^35.
-    expect(md).toMatch(/\+35\.0 percentage points \(95% CI \+2\d\.\d to \+4\d\.\d; exact McNemar p < 0\.001, Holm p < 0\.001\): more robust/);
+    expect(md).toMatch(/\| \+35\.0 \[\+2\d\.\d, \+4\d\.\d\] p < 0\.001, Holm p < 0\.001: more robust \|/);
+    // Two PGD settings are told apart by the settings that differ.
+    expect(md).toContain('| PGD(steps=15,restarts=2) (white-box) |');
     expect(md).not.toMatch(/overlap/);
     expect(md).not.toMatch(/\d points/);
     expect(md).toContain('Paper, white-box, CIFAR-10');
@@ -78,5 +85,29 @@ describe('plots and images', () => {
     expect(png.toString('ascii', 37, 41)).toBe('IDAT');
     const raw = inflateSync(png.subarray(41, 41 + idatLen));
     expect([...raw.subarray(0, 7)]).toEqual([0, 0, 10, 20, 30, 40, 50]);
+  });
+});
+
+describe('module layering', () => {
+  it('reports/ never imports the bench (the bench depends on reports, not the reverse)', () => {
+    const dir = join(import.meta.dirname, '..', 'reports');
+    const offenders = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /from '[^']*src\/(bench|cli)\//.test(readFileSync(join(dir, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('dcnet report on an old run folder', () => {
+  it('refuses results of another schema with one line saying what to do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcnet-old-'));
+    pinProfile(dir, profile);
+    const old = { ...models[0]!, schema: 'dcnet-robustness/model-result@1' };
+    appendRecord(dir, { index: 0, count: 1 }, {
+      schema: 'dcnet-robustness/cell-result@1', cellId: `evaluate:${old.model.id}`, kind: 'evaluate', modelId: old.model.id, shard: '0/1',
+      startedAt: '', finishedAt: '', wallSeconds: 1, backend: 'wasm', toolkitVersion: 't', result: { model: old },
+    });
+    expect(() => writeReport(dir)).toThrow(/model-result@1, this one reads dcnet-robustness\/model-result@2\): run `dcnet bench` into a new run folder/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

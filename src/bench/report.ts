@@ -2,6 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { renderReport, type EvaluateCellResult } from '../../reports/index.js';
+import { MODEL_RESULT_SCHEMA } from '../../reports/model-result.js';
+import { ProfileError } from './profile.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { planCells, targetModels } from './cells.js';
 import { readPinnedProfile, readRecords, readSessions } from './results-store.js';
@@ -33,6 +35,13 @@ export function writeReport(runDir: string): ReportSummary {
   const results = targetModels(profile)
     .map((t) => byModel.get(t.id))
     .filter((r): r is EvaluateCellResult => r !== undefined);
+  const old = results.find((r) => r.model?.schema !== MODEL_RESULT_SCHEMA);
+  if (old) {
+    throw new ProfileError(
+      `${runDir} holds results written by another toolkit version (${old.model?.schema ?? 'no schema'}, this one reads ${MODEL_RESULT_SCHEMA}): ` +
+        'run `dcnet bench` into a new run folder (--run NAME) to get a report.',
+    );
+  }
   const files = renderReport(
     {
       runName: basename(runDir),

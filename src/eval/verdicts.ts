@@ -4,12 +4,16 @@
 // - noise fragility: random sign noise of the same norm already fools most points, so no
 //   attack can do much better and "weaker than noise" says nothing about gradients;
 // - robustness actually measured: the rows left over are valid upper bounds.
+import { discordantPairs, mcnemarExact } from './paired-stats.js';
 import { countOnes } from './wilson.js';
 import type { CheckInputs, RunRecord } from './checks.js';
 import type { AttackVerdict, ModelVerdict, SanityCheck } from './types.js';
 
 /** Random noise "breaks" a model at an epsilon when its worst draw fools at least this share of the clean-correct points. */
 export const NOISE_FRAGILE_SHARE = 0.5;
+
+/** A row counts as beaten when the stronger run fools significantly more of the same test points (exact McNemar). */
+export const BEATEN_P = 0.05;
 
 /** Checks whose failure means gradients cannot be trusted whatever the rows say. */
 const GRADIENT_CHECKS = new Set(['collapse-at-large-eps', 'input-gradients']);
@@ -25,6 +29,7 @@ export function moreEffort(a: RunRecord, b: RunRecord): boolean {
 }
 
 const pp = (k: number, n: number) => `${((100 * k) / Math.max(n, 1)).toFixed(1)} percentage points`;
+const share = (k: number, n: number) => `${((100 * k) / Math.max(n, 1)).toFixed(1)}% of the test points`;
 
 export function verdicts(inp: CheckInputs, checks: SanityCheck[]): ModelVerdict {
   const n = inp.clean.length;
@@ -42,24 +47,26 @@ export function verdicts(inp: CheckInputs, checks: SanityCheck[]): ModelVerdict 
     const noiseK = noise ? countOnes(noise) : undefined;
     const notBeyondNoise = noiseK !== undefined && noiseK - k <= tol;
     if (notBeyondNoise && fragileAt(r.epsilon)) {
-      return { ...base, verdict: 'noise-fragile' as const, reason: `random noise alone leaves ${pp(noiseK!, n)} robust, this row ${pp(k, n)}: the model breaks under noise, the attack adds nothing` };
+      return { ...base, verdict: 'noise-fragile' as const, reason: `random noise alone leaves ${share(noiseK!, n)} robust, this row ${share(k, n)}: the model breaks under noise, the attack adds nothing` };
     }
     if (r.kind !== 'white-box') {
       return notBeyondNoise
-        ? { ...base, verdict: 'no-stronger-than-noise' as const, reason: `no stronger than random noise (${pp(noiseK!, n)} robust under noise)` }
+        ? { ...base, verdict: 'no-stronger-than-noise' as const, reason: `no stronger than random noise (${share(noiseK!, n)} robust under noise, ${share(k, n)} under this attack)` }
         : { ...base, verdict: 'measures-robustness' as const, reason: 'a valid black-box upper bound' };
     }
     if (notBeyondNoise) {
-      return { ...base, verdict: 'masked' as const, reason: `no stronger than random noise of the same norm (noise leaves ${pp(noiseK!, n)} robust, the attack ${pp(k, n)})` };
+      return { ...base, verdict: 'masked' as const, reason: `no stronger than random noise of the same norm (noise leaves ${share(noiseK!, n)} robust, the attack ${share(k, n)})` };
     }
+    // Beaten: the other run leaves more than the tolerance fewer robust, and the paired
+    // difference on the same test points is significant (a few points of non-convergence are not masking).
     const stronger = requested
       .filter((o) => o.epsilon === r.epsilon && (o.kind !== 'white-box' || moreEffort(r, o)))
-      .map((o) => ({ o, gap: k - countOnes(o.robust) }))
-      .filter((x) => x.gap > tol)
+      .map((o) => ({ o, gap: k - countOnes(o.robust), p: mcnemarExact(...discordantPairs(r.robust, o.robust)) }))
+      .filter((x) => x.gap > tol && x.p < BEATEN_P)
       .sort((a, b) => b.gap - a.gap)[0];
     if (stronger) {
       const what = stronger.o.kind === 'white-box' ? `the same attack with more effort (${stronger.o.label})` : `${stronger.o.kind} ${stronger.o.label}`;
-      return { ...base, verdict: 'masked' as const, reason: `${what} leaves ${pp(stronger.gap, n)} fewer robust` };
+      return { ...base, verdict: 'masked' as const, reason: `${what} leaves ${pp(stronger.gap, n)} fewer robust (paired exact McNemar p = ${stronger.p.toPrecision(2)})` };
     }
     return { ...base, verdict: 'measures-robustness' as const, reason: 'stronger than noise, and no black-box attack or extra effort does better' };
   });
@@ -87,3 +94,4 @@ export function verdicts(inp: CheckInputs, checks: SanityCheck[]): ModelVerdict 
   if (maskedSingle.length) reason += `; single-step rows weaker than noise or black-box attacks are unreliable: ${rowsText(maskedSingle)}`;
   return { label, reason, noiseFragileEpsilons: fragileEps, measuring, rows };
 }
+

@@ -1,7 +1,7 @@
 // Paired statistics for comparing models evaluated on the same test points: exact McNemar
 // test and Agresti-Min interval for one seed, a two-stage cluster bootstrap (seeds, then
 // test points) for several, and Holm's correction for the number of comparisons.
-import { seededRandom } from '../attacks/random.js';
+import { seededRandom } from '../../attacks/random.js';
 
 const Z95 = 1.959963984540054;
 
@@ -49,14 +49,20 @@ export interface PairedResult {
   onlyB?: number;
 }
 
-/** One seed, binary outcomes of A and B on the same test points. */
-export function mcnemarComparison(a: Uint8Array, bFlags: Uint8Array): PairedResult {
+/** Test points where only A is 1, and where only B is 1. */
+export function discordantPairs(a: Uint8Array, b: Uint8Array): [number, number] {
   let onlyA = 0;
   let onlyB = 0;
   for (let i = 0; i < a.length; i++) {
-    if (a[i] && !bFlags[i]) onlyA++;
-    else if (!a[i] && bFlags[i]) onlyB++;
+    if (a[i] && !b[i]) onlyA++;
+    else if (!a[i] && b[i]) onlyB++;
   }
+  return [onlyA, onlyB];
+}
+
+/** One seed, binary outcomes of A and B on the same test points. */
+export function mcnemarComparison(a: Uint8Array, bFlags: Uint8Array): PairedResult {
+  const [onlyA, onlyB] = discordantPairs(a, bFlags);
   return {
     difference: (onlyA - onlyB) / a.length,
     ci95: pairedDifferenceInterval(onlyA, onlyB, a.length),
