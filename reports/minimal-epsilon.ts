@@ -3,7 +3,7 @@
 // continues until the model is at chance (or says it never gets there).
 import { seededRandom } from '../attacks/random.js';
 import { accuracyAt } from '../src/eval/minimal-epsilon.js';
-import { BOOTSTRAP_REPLICATES, quantile } from './stats.js';
+import { BOOTSTRAP_REPLICATES, quantile } from '../src/eval/paired-stats.js';
 
 export interface MinimalEpsilonSummary {
   points: number;
