@@ -3,8 +3,9 @@
 // choose the loss. Per point, the iterate that first fools the model is the result (early
 // stop); points that are never fooled return their highest-loss iterate.
 import { tf } from '../src/tf.js';
+import { compactParam } from './params.js';
 import { pointLoop } from './point-loop.js';
-import { lossGradient, projectLinf } from './tensor-ops.js';
+import { lossGradient, pickPoints, projectLinf } from './tensor-ops.js';
 import type { AttackContext, LossFn, ParamSpec } from './types.js';
 
 /** Iterations at which the step size is checked, with the length of the window ending there. */
@@ -28,18 +29,13 @@ export function apgdParams(): Record<string, ParamSpec> {
   return {
     steps: { type: 'int', default: 100, min: 1, max: 100000, help: 'iterations per run (AutoAttack: 100)' },
     restarts: { type: 'int', default: 1, min: 1, max: 1000, help: 'random restarts, each on the points not yet fooled' },
-    compact: {
-      type: 'boolean',
-      default: true,
-      help: 'remove fooled points from the batch (reads one mask back per step; same results, less compute)',
-    },
+    ...compactParam(),
   };
 }
 
 /** Per-point step sizes etc. are [B]; this broadcasts them over an image batch. */
 const perPoint = (v: tf.Tensor, like: tf.Tensor) => tf.reshape(v, [v.shape[0]!, ...like.shape.slice(1).map(() => 1)]);
-const pick = (mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor) =>
-  tf.where(tf.broadcastTo(perPoint(tf.cast(mask, 'bool'), a), a.shape), a, b);
+const pick = pickPoints;
 
 /**
  * One APGD run from a random start on every point of `ctx`. `lossFor(extra)` builds the loss

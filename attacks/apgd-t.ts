@@ -4,6 +4,7 @@
 import { tf } from '../src/tf.js';
 import { apgdParams, apgdRun, withRestarts } from './apgd-core.js';
 import { dlrTargeted } from './losses.js';
+import { targetsParam } from './params.js';
 import type { AttackContext, AttackDefinition } from './types.js';
 
 /** The class of rank `rank` (1 = second most likely) in the clean logits, per point. */
@@ -30,7 +31,7 @@ export const apgdT: AttackDefinition = {
   description: 'Targeted Auto-PGD (targeted DLR loss), over the top-k classes of each clean point; needs at least 4 classes',
   params: {
     ...apgdParams(),
-    targets: { type: 'int', default: 9, min: 1, max: 1000, help: 'target classes tried per point (AutoAttack: 9, capped at classes - 1)' },
+    ...targetsParam(),
   },
   run(ctx) {
     let current = ctx.x.clone();

@@ -5,7 +5,7 @@ import { tf } from '../src/tf.js';
 import { apgdCe } from './apgd-ce.js';
 import { apgdT } from './apgd-t.js';
 import { fabT } from './fab-t.js';
-import { resolveParams } from './params.js';
+import { compactParam, resolveParams, targetsParam } from './params.js';
 import { square } from './square.js';
 import { misclassified } from './tensor-ops.js';
 import type { AttackContext, AttackDefinition, ParamValues } from './types.js';
@@ -51,15 +51,11 @@ export const autoAttack: AttackDefinition = {
   description: 'AutoAttack (standard, Linf): APGD-CE, APGD-T, FAB-T, Square in sequence, each on the points still correct',
   params: {
     steps: { type: 'int', default: 100, min: 1, max: 100000, help: 'APGD-CE and APGD-T iterations (AutoAttack: 100)' },
-    targets: { type: 'int', default: 9, min: 1, max: 1000, help: 'target classes of APGD-T and FAB-T (AutoAttack: 9)' },
+    ...targetsParam(),
     fabSteps: { type: 'int', default: 100, min: 1, max: 100000, help: 'FAB-T iterations per target (AutoAttack: 100)' },
     queries: { type: 'int', default: 5000, min: 1, max: 1000000, help: 'Square queries per point (AutoAttack: 5000)' },
     pInit: { type: 'number', default: 0.8, min: 0.0001, max: 1, help: "Square's initial fraction of pixels (AutoAttack: 0.8)" },
-    compact: {
-      type: 'boolean',
-      default: true,
-      help: 'remove finished points from each member\'s batch (same results, less compute)',
-    },
+    ...compactParam(),
   },
   run(ctx: AttackContext) {
     return runAutoAttack(ctx).adv;

@@ -44,11 +44,15 @@ export function perturb(
   params?: Record<string, unknown>,
   seed: number = DEFAULT_SEED,
 ): tf.Tensor4D {
-  const def = getAttack(attack);
-  const resolved = resolveParams(def, params);
+  return perturbWithMembers(attack, logits, x, labels, epsilon, params, seed).adv;
+}
+
+/** Validates one request; returns the parameters with defaults. */
+function validated(attack: string, x: tf.Tensor4D, labels: tf.Tensor1D, epsilon: number, params?: Record<string, unknown>): ParamValues {
+  const resolved = resolveParams(getAttack(attack), params);
   checkEpsilon(epsilon);
   checkBatch(x, labels);
-  return perturbResolved(attack, logits, x, labels, epsilon, resolved, seed);
+  return resolved;
 }
 
 /** `perturb` with parameters already resolved (the sweep resolves them once). */
@@ -79,10 +83,8 @@ export function perturbWithMembers(
   seed: number = DEFAULT_SEED,
 ): { adv: tf.Tensor4D; members?: Array<{ name: string; fooled: Uint8Array }> } {
   const def = getAttack(attack);
-  if (!def.runMembers) return { adv: perturb(attack, logits, x, labels, epsilon, params, seed) };
-  const resolved = resolveParams(def, params);
-  checkEpsilon(epsilon);
-  checkBatch(x, labels);
+  const resolved = validated(attack, x, labels, epsilon, params);
+  if (!def.runMembers) return { adv: perturbResolved(attack, logits, x, labels, epsilon, resolved, seed) };
   const out = def.runMembers(createContext(logits, x, labels, epsilon, resolved, seed));
   const adv = tf.tidy(() => projectLinf(out.adv, x, epsilon));
   out.adv.dispose();

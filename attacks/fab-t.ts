@@ -9,15 +9,15 @@ import { targetClasses, targetCount } from './apgd-t.js';
 import { minimalLinfStep } from './linf-projection.js';
 import { targetMargin } from './losses.js';
 import { pointLoop } from './point-loop.js';
-import { lossGradient, misclassified } from './tensor-ops.js';
+import { lossGradient, misclassified, pickPoints } from './tensor-ops.js';
+import { compactParam, targetsParam } from './params.js';
 import type { AttackContext, AttackDefinition } from './types.js';
 
 const NOT_FOUND = 1e10;
 
 const flat = (t: tf.Tensor) => tf.reshape(t, [t.shape[0]!, -1]) as tf.Tensor2D;
 const linf = (t: tf.Tensor) => tf.max(tf.abs(flat(t)), 1) as tf.Tensor1D;
-const perPoint = (v: tf.Tensor, like: tf.Tensor) => tf.reshape(v, [v.shape[0]!, ...like.shape.slice(1).map(() => 1)]);
-const pick = (mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.where(tf.broadcastTo(perPoint(tf.cast(mask, 'bool'), a), a.shape), a, b);
+const pick = pickPoints;
 
 /**
  * One targeted FAB run from the clean points. Returns, per point, the smallest adversarial
@@ -76,7 +76,7 @@ export const fabT: AttackDefinition = {
   description: 'Targeted FAB (Linf, minimal norm): exact Linf projections onto the linearised boundary, over the top-k classes',
   params: {
     steps: { type: 'int', default: 100, min: 1, max: 100000, help: 'iterations per target (AutoAttack: 100)' },
-    targets: { type: 'int', default: 9, min: 1, max: 1000, help: 'target classes tried per point (AutoAttack: 9, capped at classes - 1)' },
+    ...targetsParam(),
     alphaMax: { type: 'number', default: 0.1, min: 0, max: 1, help: 'largest weight of the step from the clean point' },
     eta: { type: 'number', default: 1.05, min: 1, max: 10, help: 'overshoot of each projection' },
     beta: { type: 'number', default: 0.9, min: 0, max: 1, help: 'pull back towards the clean point after a success' },
@@ -85,11 +85,7 @@ export const fabT: AttackDefinition = {
       default: false,
       help: 'keep minimising the norm after a success (for minimal epsilons); false: a point stops once fooled within epsilon',
     },
-    compact: {
-      type: 'boolean',
-      default: true,
-      help: 'remove finished points from the batch (reads one mask back per step; same results, less compute)',
-    },
+    ...compactParam(),
   },
   run(ctx) {
     const ranks = Array.from({ length: targetCount(ctx) }, (_, i) => i + 1);

@@ -92,3 +92,8 @@ export function compactParam(): Record<string, ParamSpec> {
 export function lossParam(): Record<string, ParamSpec> {
   return { loss: { type: 'choice', default: 'ce', choices: LOSS_NAMES, help: 'loss to maximise: ce (cross-entropy), cw (logit margin), dlr' } };
 }
+
+/** Target classes of targeted attacks (APGD-T, FAB-T): the 2nd to (k+1)-th most likely classes. */
+export function targetsParam(): Record<string, ParamSpec> {
+  return { targets: { type: 'int', default: 9, min: 1, max: 1000, help: 'target classes tried per point (AutoAttack: 9, capped at classes - 1)' } };
+}

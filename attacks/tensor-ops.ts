@@ -16,6 +16,11 @@ export function selectPoints<T extends tf.Tensor>(mask: tf.Tensor1D, a: T, b: T)
   });
 }
 
+/** `selectPoints` with a mask of any dtype (nonzero = take a). */
+export function pickPoints<T extends tf.Tensor>(mask: tf.Tensor, a: T, b: T): T {
+  return tf.tidy(() => selectPoints(tf.cast(mask, 'bool') as tf.Tensor1D, a, b));
+}
+
 /** Points whose predicted class differs from the label. */
 export function misclassified(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.notEqual(tf.argMax(logits, 1), tf.cast(labels, 'int32')) as tf.Tensor1D);
