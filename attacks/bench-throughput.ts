@@ -10,10 +10,13 @@
 //        [--operators standard,tanh-cosine] [--n 100] [--eps 0.1] [--zoo DIR] [--only kernels|attacks] [--json]
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { tf } from '../src/tf.js';
 import { initBackend } from '../src/backend.js';
 import { loadDataset } from '../src/data/index.js';
+import { BACKEND_OPTION_HELP } from '../src/cli/runtime.js';
+import { runEntry } from '../src/cli/entry.js';
+import { parseList, parseNumber, parsePositiveInteger } from '../src/cli/options.js';
 import { buildModel } from '../models/architectures.js';
 import { loadZooModel, modelDir, resolveZooDir, trainModel } from '../models/zoo/index.js';
 import { logitsOf } from './model.js';
@@ -135,44 +138,48 @@ export async function attackCosts(options: { backend: string; operators: string[
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      backend: { type: 'string', default: 'wasm' },
-      batch: { type: 'string', default: '128' },
-      repeats: { type: 'string', default: '3' },
-      operators: { type: 'string', default: 'standard,tanh-cosine' },
-      n: { type: 'string', default: '100' },
-      eps: { type: 'string', default: '0.1' },
-      zoo: { type: 'string' },
-      only: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const operators = values.operators!.split(',').map((s) => s.trim()).filter(Boolean);
-  const out: Record<string, unknown> = {};
-  if (values.only !== 'attacks') {
-    out.kernels = [];
-    for (const operator of operators) {
-      const r = await attackThroughput({ backend: values.backend!, batch: Number(values.batch), repeats: Number(values.repeats), operator });
-      (out.kernels as unknown[]).push(r);
+  await runEntry('bench:attacks', async () => {
+    const values = new Command()
+      .name('npm run bench:attacks --')
+      .description('images/s of FGSM and BIM on small-cnn, and seconds per 1,000 test points of the AutoAttack members and the ensemble')
+      .option('--backend <name>', BACKEND_OPTION_HELP, 'wasm')
+      .option('--batch <n>', 'images per batch', parsePositiveInteger('--batch'), 128)
+      .option('--repeats <n>', 'timed batches (median)', parsePositiveInteger('--repeats'), 3)
+      .option('--operators <ids>', 'operator ids of small-cnn', parseList('--operators'), ['standard', 'tanh-cosine'])
+      .option('--n <count>', 'test points attacked per model (attacks part)', parsePositiveInteger('--n'), 100)
+      .option('--eps <e>', 'epsilon of the attacks part', parseNumber('--eps', { min: 0, max: 1 }), 0.1)
+      .option('--zoo <dir>', 'zoo with the trained models (trained there when missing)')
+      .option('--only <part>', 'kernels or attacks')
+      .option('--json', 'print JSON')
+      .exitOverride()
+      .parse(process.argv)
+      .opts<{ backend: string; batch: number; repeats: number; operators: string[]; n: number; eps: number; zoo?: string; only?: string; json?: boolean }>();
+    const operators = values.operators;
+    const out: Record<string, unknown> = {};
+    if (values.only !== 'attacks') {
+      out.kernels = [];
+      for (const operator of operators) {
+        const r = await attackThroughput({ backend: values.backend, batch: values.batch, repeats: values.repeats, operator });
+        (out.kernels as unknown[]).push(r);
+        if (!values.json) {
+          console.log(`small-cnn (${r.operator}, untrained), batch ${r.batch}, median of ${r.repeats}, backend ${r.backend}`);
+          for (const row of r.rows) console.log(`  ${row.what.padEnd(16)} ${row.imagesPerSecond.toFixed(1).padStart(8)} images/s  ${row.msPerBatch.toFixed(0).padStart(6)} ms/batch`);
+        }
+      }
+    }
+    if (values.only !== 'kernels') {
+      const r = await attackCosts({ backend: values.backend, operators, n: values.n, batch: Math.min(values.batch, 100), eps: values.eps, zoo: values.zoo });
+      out.attacks = r;
       if (!values.json) {
-        console.log(`small-cnn (${r.operator}, untrained), batch ${r.batch}, median of ${r.repeats}, backend ${r.backend}`);
-        for (const row of r.rows) console.log(`  ${row.what.padEnd(16)} ${row.imagesPerSecond.toFixed(1).padStart(8)} images/s  ${row.msPerBatch.toFixed(0).padStart(6)} ms/batch`);
+        console.log(`\ntrained small-cnn, first ${r.n} test points of fashion-mnist-embedded, eps ${r.eps}, batch ${r.batch}, backend ${r.backend}`);
+        for (const row of r.rows) {
+          console.log(
+            `  ${row.model.padEnd(52)} ${row.what.padEnd(34)} ${row.secondsPer1000.toFixed(0).padStart(7)} s/1000 points ` +
+              `${row.imagesPerSecond.toFixed(2).padStart(8)} images/s  robust ${(row.robustAccuracy * 100).toFixed(1)}%`,
+          );
+        }
       }
     }
-  }
-  if (values.only !== 'kernels') {
-    const r = await attackCosts({ backend: values.backend!, operators, n: Number(values.n), batch: Math.min(Number(values.batch), 100), eps: Number(values.eps), zoo: values.zoo });
-    out.attacks = r;
-    if (!values.json) {
-      console.log(`\ntrained small-cnn, first ${r.n} test points of fashion-mnist-embedded, eps ${r.eps}, batch ${r.batch}, backend ${r.backend}`);
-      for (const row of r.rows) {
-        console.log(
-          `  ${row.model.padEnd(52)} ${row.what.padEnd(34)} ${row.secondsPer1000.toFixed(0).padStart(7)} s/1000 points ` +
-            `${row.imagesPerSecond.toFixed(2).padStart(8)} images/s  robust ${(row.robustAccuracy * 100).toFixed(1)}%`,
-        );
-      }
-    }
-  }
-  if (values.json) console.log(JSON.stringify(out, null, 2));
+    if (values.json) console.log(JSON.stringify(out, null, 2));
+  });
 }

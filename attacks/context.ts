@@ -4,8 +4,8 @@
 import { tf } from '../src/tf.js';
 import { crossEntropy, lossByName } from './losses.js';
 import { resolveStepSize } from './params.js';
+import { SeededRandom } from '../src/random.js';
 import { pointLoop, reassemble, type StopMode } from './point-loop.js';
-import { seedStream } from './random.js';
 import { lossGradient, marginOf, misclassified, projectLinf, selectPoints } from './tensor-ops.js';
 import type { AttackContext, LogitsFn, LossFn, ParamValues } from './types.js';
 
@@ -23,7 +23,9 @@ export function createContext(
   params: ParamValues,
   seed: number,
 ): AttackContext {
-  const nextSeed = seedStream(seed);
+  // Derived from the run's seed, so an attack's random draws differ from the caller's own stream.
+  const seeds = new SeededRandom(seed ^ 0x5bd1e995);
+  const nextSeed = () => seeds.seed();
   const project = (xAdv: tf.Tensor) => projectLinf(xAdv, x, epsilon);
   const defaultLoss: LossFn = typeof params.loss === 'string' ? lossByName(params.loss) : crossEntropy;
   const gradient = (xAdv: tf.Tensor4D, loss: LossFn = defaultLoss) => lossGradient(logits, xAdv, labels, loss);

@@ -6,7 +6,7 @@ export { getAttack, listAttacks, attackNames, registerAttack } from './registry.
 export { resolveParams, stepSizeParams, iterationParams, resolveStepSize } from './params.js';
 export { projectLinf, lossGradient, marginOf, misclassified, selectPoints } from './tensor-ops.js';
 export { logitsOf } from './model.js';
-export { checkAttackContract, contractModel, type ContractCheck, type ContractOptions } from './contract-test.js';
+// The attack contract kit is its own entry point (dcnet-robustness/testing): it is for tests.
 export { crossEntropy, cwMargin, dlr, dlrTargeted, targetMargin, lossByName, LOSS_NAMES, type LossName } from './losses.js';
 export { pointLoop, reassemble, type StopMode, type LoopStep } from './point-loop.js';
 export { minimalLinfStep } from './linf-projection.js';

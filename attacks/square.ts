@@ -1,7 +1,7 @@
 // Square attack, Linf (Andriushchenko et al. 2020): score-based black-box random search.
 // Needs only the model's outputs, so it is the standard check against gradient masking.
 import { tf } from '../src/tf.js';
-import { seededRandom } from './random.js';
+import { SeededRandom } from '../src/random.js';
 import { selectPoints } from './tensor-ops.js';
 import type { AttackContext, AttackDefinition } from './types.js';
 
@@ -16,13 +16,13 @@ export function squareFraction(pInit: number, query: number, queries: number): n
 }
 
 /** Per-point window masks [B, H, W, 1] of side s at random positions. */
-function windowMask(ctx: AttackContext, rand: () => number, s: number): tf.Tensor4D {
+function windowMask(ctx: AttackContext, rand: SeededRandom, s: number): tf.Tensor4D {
   const [b, h, w] = ctx.x.shape;
   const rows = new Int32Array(b);
   const cols = new Int32Array(b);
   for (let i = 0; i < b; i++) {
-    rows[i] = Math.floor(rand() * (h - s + 1));
-    cols[i] = Math.floor(rand() * (w - s + 1));
+    rows[i] = rand.int(h - s + 1);
+    cols[i] = rand.int(w - s + 1);
   }
   return tf.tidy(() => {
     const r0 = tf.tensor4d(rows, [b, 1, 1, 1]);
@@ -36,10 +36,10 @@ function windowMask(ctx: AttackContext, rand: () => number, s: number): tf.Tenso
 }
 
 /** Random signs (+-1) as a float tensor of the given shape. */
-function randomSigns(shape: number[], rand: () => number): tf.Tensor {
+function randomSigns(shape: number[], rand: SeededRandom): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = rand() < 0.5 ? -1 : 1;
+  for (let i = 0; i < n; i++) v[i] = rand.next() < 0.5 ? -1 : 1;
   return tf.tensor(v, shape);
 }
 
@@ -75,7 +75,7 @@ export const square: AttackDefinition = {
   run(ctx) {
     const { x, epsilon: eps } = ctx;
     const [b, h, w, c] = x.shape;
-    const rand = seededRandom(ctx.nextSeed());
+    const rand = new SeededRandom(ctx.nextSeed());
     const queries = ctx.params.queries as number;
     const fractions = proposalFractions(ctx.params.pInit as number, queries);
     // Start from vertical stripes of +-eps (the paper's initialisation).

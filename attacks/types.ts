@@ -1,4 +1,5 @@
 // The attack contract: what one attack module declares and what the shared base hands it.
+import { UserError } from '../src/errors.js';
 import type { tf } from '../src/tf.js';
 
 /** Inference-mode logits of a model (no softmax, batch-norm on moving statistics). */
@@ -8,7 +9,7 @@ export type LogitsFn = (x: tf.Tensor4D) => tf.Tensor2D;
 export type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Tensor1D;
 
 /** A user mistake in an attack request: printed by the CLI as one line. */
-export class AttackError extends Error {
+export class AttackError extends UserError {
   override name = 'AttackError';
 }
 

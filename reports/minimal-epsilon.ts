@@ -1,7 +1,7 @@
 // Minimal-epsilon statistics per model: median and quartiles of the per-point minimal epsilon
 // with percentile-bootstrap 95% intervals, and the accuracy-vs-epsilon curve they imply, which
 // continues until the model is at chance (or says it never gets there).
-import { seededRandom } from '../attacks/random.js';
+import { SeededRandom } from '../src/random.js';
 import { accuracyAt } from '../src/eval/minimal-epsilon.js';
 import { BOOTSTRAP_REPLICATES, quantile } from '../src/eval/paired-stats.js';
 
@@ -26,7 +26,8 @@ export function summarizeMinimalEpsilons(perPoint: Array<number | null>, numClas
   const n = values.length;
   const qs = [0.25, 0.5, 0.75] as const;
   const reps = qs.map(() => new Float64Array(replicates));
-  const rand = seededRandom(seed ^ 0x4f1bbcdd);
+  const rng = new SeededRandom(seed ^ 0x4f1bbcdd);
+  const rand = () => rng.next();
   const sample = new Float64Array(n);
   for (let r = 0; r < replicates; r++) {
     for (let i = 0; i < n; i++) sample[i] = values[Math.floor(rand() * n)]!;

@@ -1,6 +1,7 @@
 // Chooses and starts the TF.js backend. libtensorflow (tfjs-node[-gpu]) is an optional
 // dependency whose install downloads a binary from outside the npm registry, so it is often
 // absent: `auto` tries the fastest backend that loads and falls back to WebAssembly.
+import { UserError } from './errors.js';
 import { tf } from './tf.js';
 import { installWasmKernels } from './wasm-kernels/index.js';
 
@@ -60,7 +61,7 @@ export function onBackendStart(hook: (info: BackendInfo) => Promise<boolean> | b
 // The wasm backend lacks a filter-gradient kernel and runs other gradients slowly.
 onBackendStart((info) => installWasmKernels(info.engineName));
 
-export class BackendError extends Error {
+export class BackendError extends UserError {
   override name = 'BackendError';
 }
 

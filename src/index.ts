@@ -24,6 +24,8 @@ export {
   decoupledLayers,
 } from './layers/weight-projection.js';
 export { VERSION } from './version.js';
+export { UserError, UsageError } from './errors.js';
+export { saveModel, loadModel, fileSaveHandler, fileLoadHandler, ModelFileError } from './io/fs-handler.js';
 export * from './data/index.js';
 export * from '../models/zoo/index.js';
 export * from '../attacks/index.js';

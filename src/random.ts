@@ -1,5 +1,6 @@
-// A small seeded generator (mulberry32) whose whole state is one uint32, so training can save
-// it in a checkpoint and resume the exact same stream.
+// The toolkit's one seeded generator (mulberry32): training's shuffles and augmentation, the
+// attacks' random starts and searches. Its whole state is one uint32, so training can save it
+// in a checkpoint and resume the exact same stream.
 export class SeededRandom {
   private state: number;
 
@@ -21,9 +22,9 @@ export class SeededRandom {
     return Math.floor(this.next() * n);
   }
 
-  /** A fresh 31-bit seed for another generator (e.g. an attack's random start). */
+  /** A fresh 31-bit seed for another generator (e.g. tf.randomUniform's seed argument). */
   seed(): number {
-    return Math.floor(this.next() * 0x7fffffff);
+    return Math.floor(this.next() * 2 ** 31);
   }
 
   /** Fisher-Yates shuffle of 0..n-1. */

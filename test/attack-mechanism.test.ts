@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import {
   apgdCheckpoints,
-  contractModel,
   crossEntropy,
   cwMargin,
   dlr,
@@ -14,6 +13,7 @@ import {
   misclassified,
   perturb,
 } from '../attacks/index.js';
+import { contractModel } from '../attacks/contract-test.js';
 import { seededUniform } from './helpers/reference.js';
 import { linearModel, pointsFor } from './helpers/tiny-models.js';
 

@@ -1,5 +1,7 @@
 // A zoo mistake (bad id, missing or tampered model files, incompatible checkpoint): printed by
 // the CLI as one line, no stack trace.
-export class ZooError extends Error {
+import { UserError } from '../../src/errors.js';
+
+export class ZooError extends UserError {
   override name = 'ZooError';
 }

@@ -83,8 +83,9 @@ export interface TrainResult {
   resumedFromEpoch: number;
 }
 
+/** Training stopped by its abort signal (Ctrl-C); the last finished epoch stays checkpointed. */
 export class TrainingAborted extends Error {
-  override name = 'AbortError';
+  override name = 'TrainingAborted';
 }
 
 /** Seeds derived from the model seed, one stream per purpose. */

@@ -1,6 +1,7 @@
 // The benchmark grid as cells: train a model, or evaluate one model under every attack.
 // One evaluation cell per model keeps all its attacks together, which the per-point worst
 // case and the cross-attack sanity checks need.
+import { UserError } from '../errors.js';
 import { formatZooId } from '../../models/zoo/index.js';
 import type { DatasetName } from '../data/index.js';
 import type { Architecture } from '../../models/architectures.js';
@@ -116,8 +117,8 @@ export function resolveShard(arg: string | undefined, env: NodeJS.ProcessEnv = p
   return { index, count };
 }
 
-export class ShardError extends Error {
-  override name = 'UsageError';
+export class ShardError extends UserError {
+  override name = 'ShardError';
 }
 
 /**

@@ -1,7 +1,7 @@
 // What a worker does for each cell: train a zoo model (or reuse it), or evaluate one model
 // under every attack of the profile and turn the engine's result into the model's result.
 import { loadDataset, type Dataset } from '../data/index.js';
-import { evaluate, type AttackRequest, type TransferCache } from '../eval/index.js';
+import { clearTransferCache, evaluate, type AttackRequest, type TransferCache } from '../eval/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { recipeMismatch } from '../../models/zoo/recipe.js';
@@ -133,7 +133,21 @@ function attackRequests(profile: BenchProfile): AttackRequest[] {
   return [...e.whiteBox.map((a) => request(a)), ...e.transfer.attacks.map((a) => request(a, true)), request(e.scoreBased)];
 }
 
-function transferCacheFor(sourceId: string): TransferCache {
+/** What the runner tells every worker: a transfer source whose evaluation cells are all done. */
+export interface SourceDone {
+  sourceDone: string;
+}
+
+/** Frees the transfer examples kept for a source once no cell needs them. */
+export function handleBroadcast(payload: unknown): void {
+  const { sourceDone } = payload as SourceDone;
+  const cache = transferCaches.get(sourceDone);
+  if (!cache) return;
+  clearTransferCache(cache);
+  transferCaches.delete(sourceDone);
+}
+
+export function transferCacheFor(sourceId: string): TransferCache {
   let cache = transferCaches.get(sourceId);
   if (!cache) {
     cache = new Map();

@@ -1,5 +1,6 @@
 // Benchmark profiles: which models to train and how to attack them. Built-in profiles are
 // plain data; a profile can also be a JSON file (start from `dcnet bench --print-profile`).
+import { UserError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { parseOperatorId } from '../ops/options.js';
@@ -8,7 +9,7 @@ import { TRAININGS, type Training } from '../../models/zoo/index.js';
 
 export { TRAININGS, type Training };
 
-export class ProfileError extends Error {
+export class ProfileError extends UserError {
   override name = 'ProfileError';
 }
 

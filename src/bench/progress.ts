@@ -1,5 +1,5 @@
 // Progress of a whole benchmark run: cells done/total, the cells running now, elapsed, ETA.
-import { formatDuration } from '../duration.js';
+import { formatDuration, StatusLine } from '../progress.js';
 
 export interface CellProgress {
   label: string;
@@ -15,16 +15,17 @@ export class RunProgress {
   private readonly durations = new Map<string, number[]>();
   private done = 0;
   private failed = 0;
-  private lastRender = 0;
+  private readonly status: StatusLine;
 
   constructor(
     private readonly total: number,
     private readonly remainingByKind: Map<string, number>,
     private readonly jobs: number,
     alreadyDone: number,
-    private readonly out: NodeJS.WriteStream = process.stderr,
+    out: NodeJS.WriteStream = process.stderr,
   ) {
     this.done = alreadyDone;
+    this.status = new StatusLine(out, { intervalMs: 1000 });
   }
 
   start(id: string, kind: string, label: string): void {
@@ -78,19 +79,12 @@ export class RunProgress {
     return `[${this.done}/${this.total} cells${failed}] elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(this.eta())}${current ? ' :: ' + current : ''}`;
   }
 
-  private render(force: boolean): void {
-    const now = Date.now();
-    if (!force && now - this.lastRender < 1000) return;
-    this.lastRender = now;
-    if (this.out.isTTY) {
-      const width = this.out.columns ?? 120;
-      this.out.write('\r\x1b[2K' + this.line().slice(0, width - 1));
-    } else if (force) {
-      this.out.write(this.line() + '\n');
-    }
+  /** Cells starting and ending are always shown; progress within a cell is throttled. */
+  private render(important: boolean): void {
+    this.status.show(this.line(), { important });
   }
 
   close(): void {
-    if (this.out.isTTY) this.out.write('\n');
+    this.status.finish();
   }
 }

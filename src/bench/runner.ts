@@ -8,7 +8,9 @@ import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
 import type { BenchProfile } from './profile.js';
 import { RunProgress } from './progress.js';
 import { appendRecord, appendSession, type CellRecord, pinProfile, readRecords } from './results-store.js';
-import { TaskError, WorkerPool } from './worker-pool.js';
+import { WorkerPool } from './worker-pool.js';
+import type { SourceDone } from './executors.js';
+import { UserError } from '../errors.js';
 
 export interface BenchOptions {
   profile: BenchProfile;
@@ -43,6 +45,21 @@ function label(cell: Cell): string {
   return `${cell.kind} ${cell.model.operator}/${cell.model.training}/s${cell.model.seed}`;
 }
 
+/**
+ * Workers keep each transfer source's examples for its targets: `onDone(source)` is called once
+ * the last of the given evaluation cells of that source is settled (done, failed or skipped).
+ */
+export function whenSourceDone(cells: Cell[], onDone: (sourceId: string) => void): (settled: Cell) => void {
+  const targetsLeft = new Map<string, number>();
+  for (const c of cells) if (c.kind === 'evaluate') targetsLeft.set(c.source.id, (targetsLeft.get(c.source.id) ?? 0) + 1);
+  return (cell) => {
+    if (cell.kind !== 'evaluate') return;
+    const left = targetsLeft.get(cell.source.id)! - 1;
+    targetsLeft.set(cell.source.id, left);
+    if (left === 0) onDone(cell.source.id);
+  };
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
   const started = Date.now();
   pinProfile(opts.runDir, opts.profile);
@@ -68,6 +85,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
   const pool = new WorkerPool(jobs, WORKER_FILE, setup, (id, text, fraction) => progress.update(id, text, fraction));
   const limit = pLimit(jobs);
   const finished = new Map<string, Promise<void>>();
+  const settled = whenSourceDone(todo, (sourceId) => pool.broadcast({ sourceDone: sourceId } satisfies SourceDone));
 
   const schedule = (cell: Cell): Promise<void> => {
     const existing = finished.get(cell.id);
@@ -75,49 +93,60 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
     const needs = cell.kind === 'evaluate' ? cell.needs : [];
     const p = (async () => {
       if (records.has(cell.id)) return;
-      const depCells = needs.map((id) => cells.find((c) => c.id === id)).filter((c): c is Cell => Boolean(c));
-      const depResults = await Promise.allSettled(depCells.map(schedule));
-      const failedDep = depResults.findIndex((r) => r.status === 'rejected');
-      if (failedDep >= 0) {
-        const because = depCells[failedDep]!.id;
-        outcome.skipped.push({ cellId: cell.id, because });
-        throw new Error(`skipped: ${because} did not finish`);
+      try {
+        await runCell(cell, needs);
+      } finally {
+        settled(cell);
       }
-      await limit(async () => {
-        progress.start(cell.id, cell.kind, label(cell));
-        const startedAt = new Date();
-        try {
-          const value = await pool.run<{ result: unknown; backend: string; toolkitVersion: string }>(cell.id, cell);
-          const record: CellRecord = {
-            schema: 'dcnet-robustness/cell-result@1',
-            cellId: cell.id,
-            kind: cell.kind,
-            modelId: cell.model.id,
-            shard: shardName,
-            startedAt: startedAt.toISOString(),
-            finishedAt: new Date().toISOString(),
-            wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
-            backend: value.backend,
-            toolkitVersion: value.toolkitVersion,
-            result: value.result,
-          };
-          appendRecord(opts.runDir, opts.shard, record);
-          records.set(cell.id, record);
-          outcome.ran++;
-          progress.finish(cell.id, true);
-        } catch (err) {
-          const message = err instanceof TaskError || err instanceof Error ? err.message : String(err);
-          outcome.failed.push({ cellId: cell.id, message });
-          progress.finish(cell.id, false);
-          if (err instanceof TaskError && err.workerStack && !err.userError) {
-            process.stderr.write(`\n${cell.id} failed:\n${err.workerStack}\n`);
-          }
-          throw err;
-        }
-      });
     })();
     finished.set(cell.id, p);
     return p;
+  };
+
+  const runCell = async (cell: Cell, needs: string[]): Promise<void> => {
+    const depCells = needs.map((id) => cells.find((c) => c.id === id)).filter((c): c is Cell => Boolean(c));
+    const depResults = await Promise.allSettled(depCells.map(schedule));
+    const failedDep = depResults.findIndex((r) => r.status === 'rejected');
+    if (failedDep >= 0) {
+      const because = depCells[failedDep]!.id;
+      outcome.skipped.push({ cellId: cell.id, because });
+      throw new Error(`skipped: ${because} did not finish`);
+    }
+    await limit(async () => {
+      progress.start(cell.id, cell.kind, label(cell));
+      const startedAt = new Date();
+      try {
+        const value = await pool.run<{ result: unknown; backend: string; toolkitVersion: string }>(cell.id, cell);
+        const record: CellRecord = {
+          schema: 'dcnet-robustness/cell-result@1',
+          cellId: cell.id,
+          kind: cell.kind,
+          modelId: cell.model.id,
+          shard: shardName,
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+          wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
+          backend: value.backend,
+          toolkitVersion: value.toolkitVersion,
+          result: value.result,
+        };
+        appendRecord(opts.runDir, opts.shard, record);
+        records.set(cell.id, record);
+        outcome.ran++;
+        progress.finish(cell.id, true);
+      } catch (err) {
+        // A worker that cannot start fails the whole run (below), not this cell.
+        if (pool.failure) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        outcome.failed.push({ cellId: cell.id, message });
+        progress.finish(cell.id, false);
+        // A user error is its one-line message; anything else is a bug: show where it happened.
+        if (err instanceof Error && !(err instanceof UserError) && err.stack) {
+          process.stderr.write(`\n${cell.id} failed:\n${err.stack}\n`);
+        }
+        throw err;
+      }
+    });
   };
 
   try {
@@ -126,6 +155,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
     progress.close();
     await pool.close();
   }
+  if (pool.failure) throw pool.failure;
   outcome.wallSeconds = (Date.now() - started) / 1000;
   appendSession(opts.runDir, {
     shard: shardName,

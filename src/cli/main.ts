@@ -1,5 +1,6 @@
 // The `dcnet` command line. Each command lives in its own module under commands/.
 import { Command, CommanderError } from 'commander';
+import { UserError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerInfo } from './commands/info.js';
 import { registerTrain } from './commands/train.js';
@@ -24,16 +25,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Errors a user can fix are printed as one line; anything else keeps its stack. */
-const USER_ERRORS = new Set(['UsageError', 'OptionError', 'BackendError', 'DataError', 'ZooError', 'AttackError', 'ProfileError']);
-
 export async function main(argv: string[] = process.argv): Promise<number> {
   try {
     await buildProgram().exitOverride().parseAsync(argv);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof Error && USER_ERRORS.has(err.name)) {
+    // Errors a user can fix are printed as one line; anything else keeps its stack.
+    if (err instanceof UserError) {
       process.stderr.write(`dcnet: ${err.message}\n`);
       return 2;
     }

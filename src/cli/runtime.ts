@@ -10,7 +10,4 @@ export async function startRuntime(backend: string = 'auto', quiet = false): Pro
   return info;
 }
 
-/** A user mistake: printed as one clear line, no stack trace, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from '../errors.js';

@@ -1,7 +1,7 @@
 // Paired statistics for comparing models evaluated on the same test points: exact McNemar
 // test and Agresti-Min interval for one seed, a two-stage cluster bootstrap (seeds, then
 // test points) for several, and Holm's correction for the number of comparisons.
-import { seededRandom } from '../../attacks/random.js';
+import { SeededRandom } from '../random.js';
 
 const Z95 = 1.959963984540054;
 
@@ -87,7 +87,8 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
  * p-value from the bootstrap standard error.
  */
 export function clusterBootstrap(diffs: ArrayLike<number>[], replicates = BOOTSTRAP_REPLICATES, seed = 0): PairedResult {
-  const rand = seededRandom(seed ^ 0x2545f491);
+  const rng = new SeededRandom(seed ^ 0x2545f491);
+  const rand = () => rng.next();
   const S = diffs.length;
   const estimate = diffs.reduce((s, d) => s + mean(d), 0) / S;
   const reps = new Float64Array(replicates);

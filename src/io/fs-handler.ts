@@ -1,5 +1,6 @@
 // Saves and loads tf.LayersModel in TF.js's own layers format (model.json + weights.bin)
 // with plain node:fs, so it works on every backend (no libtensorflow file:// handler).
+import { UserError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
@@ -10,8 +11,8 @@ import '../layers/decoupled-conv2d.js';
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 
-export class ModelFileError extends Error {
-  override name = 'ZooError';
+export class ModelFileError extends UserError {
+  override name = 'ModelFileError';
 }
 
 /** An IOHandler that writes `dir/model.json` and `dir/weights.bin` atomically. */

@@ -7,7 +7,9 @@ import {
   combineParts,
   decoupledParts,
   NORM_EPSILON,
+  patchNorm,
 } from '../ops/decoupled.js';
+import { withRecomputedGradient } from '../ops/recompute.js';
 import {
   type DecoupledOptions,
   type DecoupledOptionsInput,
@@ -141,33 +143,42 @@ export class DecoupledConv2D extends tf.layers.Layer {
       if (this.options.magnitude === 'standard') {
         return tf.conv2d(x, w, this.options.strides, this.options.padding);
       }
-      const parts = decoupledParts(x, w, this.options);
-      const rho = this.learnableRadius ? this.radiusTensor(parts.xNorm, kwargs.training === true) : this.options.radius;
-      return combineParts(parts, this.options, rho);
+      const o = this.options;
+      if (!this.learnableRadius) {
+        return withRecomputedGradient((xi, wi) => combineParts(decoupledParts(xi as Tensor4D, wi as Tensor4D, o), o, o.radius), [x, w]);
+      }
+      // rho = (r^2 + 1e-4) * m: m is the batch's mean patch norm while training (computed
+      // inside the operator, so that gradients flow through it), a moving average otherwise.
+      const training = kwargs.training === true;
+      if (training) this.updateMovingNorm(x);
+      const r = this.radiusScale!.read();
+      const operands = training ? [x, w, r] : [x, w, r, this.inferenceNorm()];
+      return withRecomputedGradient((xi, wi, ri, mi) => {
+        const parts = decoupledParts(xi as Tensor4D, wi as Tensor4D, o);
+        const rho = tf.mul(tf.add(tf.square(ri!), NORM_EPSILON), mi ?? tf.mean(parts.xNorm));
+        return combineParts(parts, o, rho);
+      }, operands);
     });
   }
 
   /**
-   * rho = (r^2 + 1e-4) * m, with m the batch's mean patch norm while training (gradients
-   * flow through it) and its moving average at inference, like a batch-norm statistic.
-   * The average is bias-corrected (divided by 1 - decay^steps) so it is usable from the
-   * first step instead of starting at zero.
+   * The moving average of the mean patch norm, used at inference. It is bias-corrected
+   * (divided by 1 - decay^steps) so it is usable from the first step instead of starting at
+   * zero.
    */
-  private radiusTensor(xNorm: Tensor, training: boolean): Tensor {
-    const r = this.radiusScale!.read();
-    const scale = tf.add(tf.square(r), NORM_EPSILON);
-    let m: Tensor;
-    if (training) {
-      m = tf.mean(xNorm);
+  private updateMovingNorm(x: Tensor4D): void {
+    tf.tidy(() => {
+      const m = tf.mean(patchNorm(x, this.kernelSize, this.options.strides, this.options.padding));
       const d = this.radiusMomentum;
       this.movingNorm!.write(tf.add(tf.mul(this.movingNorm!.read(), d), tf.mul(m, 1 - d)));
       this.movingWeight!.write(tf.add(tf.mul(this.movingWeight!.read(), d), 1 - d));
-    } else {
-      const weight = this.movingWeight!.read();
-      // Before any training step there is no statistic: fall back to m = 1.
-      m = tf.where(tf.greater(weight, 0), tf.div(this.movingNorm!.read(), tf.maximum(weight, 1e-12)), tf.scalar(1));
-    }
-    return tf.mul(scale, m);
+    });
+  }
+
+  /** The averaged mean patch norm; before any training step there is none: m = 1. */
+  private inferenceNorm(): Tensor {
+    const weight = this.movingWeight!.read();
+    return tf.where(tf.greater(weight, 0), tf.div(this.movingNorm!.read(), tf.maximum(weight, 1e-12)), tf.scalar(1));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

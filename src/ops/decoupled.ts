@@ -11,10 +11,11 @@ import {
   OptionError,
   resolveOptions,
 } from './options.js';
+import { withRecomputedGradient } from './recompute.js';
 
 /** Added under every square root, as in the authors' code: keeps norms and gradients finite. */
 export const NORM_EPSILON = 1e-4;
-/** theta = acos(clip(cos)) is only taken inside this margin, or its gradient is infinite. */
+/** The angle is only taken of a cosine inside this margin, or its gradient is infinite. */
 export const ACOS_MARGIN = 1e-6;
 
 /** Radius: a number, or a tensor broadcastable against [N, H', W', cout] (learnable radius). */
@@ -138,9 +139,14 @@ export function magnitudeFn(m: Magnitude, n: Tensor, rho: Radius, o: DecoupledOp
   }
 }
 
-/** theta = acos(cos), clipped so that its gradient stays finite. */
-function theta(cos: Tensor): Tensor {
-  return tf.acos(tf.clipByValue(cos, -1 + ACOS_MARGIN, 1 - ACOS_MARGIN));
+/**
+ * pi/2 - theta = asin(cos), the cosine clipped so that the gradient stays finite. Not
+ * pi/2 - acos(cos): the wasm backend rounds acos(0) below pi/2, which made linear and
+ * sigmoid g slightly positive on every all-zero patch (a background pixel), opened the next
+ * ReLU and leaked gradient there. asin(0) is 0 on every backend; the ends are the clip's.
+ */
+function complementAngle(cos: Tensor): Tensor {
+  return tf.asin(tf.clipByValue(cos, -1 + ACOS_MARGIN, 1 - ACOS_MARGIN));
 }
 
 /** g(theta) from cos(theta). */
@@ -151,12 +157,12 @@ export function angularFn(a: Angular, cos: Tensor, k: number): Tensor {
     case 'sqcosine':
       return tf.mul(cos, tf.abs(cos)); // sign(cos) * cos^2
     case 'linear':
-      return tf.sub(1, tf.mul(theta(cos), 2 / Math.PI));
+      return tf.mul(complementAngle(cos), 2 / Math.PI); // 1 - 2 theta / pi
     case 'sigmoid': {
       // The paper's ratio of exponentials equals coth(pi/(4k)) * tanh((pi/2 - theta) / (2k)):
       // the same function, without overflow for small k.
       const scale = 1 / Math.tanh(Math.PI / (4 * k));
-      return tf.mul(tf.tanh(tf.div(tf.sub(Math.PI / 2, theta(cos)), 2 * k)), scale);
+      return tf.mul(tf.tanh(tf.div(complementAngle(cos), 2 * k)), scale);
     }
   }
 }
@@ -207,5 +213,12 @@ export function decoupledConv2d(
   const o = resolveOptions(options);
   checkConvShapes(x.shape, w.shape, o.padding);
   if (o.magnitude === 'standard') return tf.conv2d(x, w, o.strides, o.padding);
-  return tf.tidy(() => combineParts(decoupledParts(x, w, o), o, radius ?? o.radius));
+  const rho = radius ?? o.radius;
+  if (typeof rho === 'number') {
+    return withRecomputedGradient((xi, wi) => combineParts(decoupledParts(xi as Tensor4D, wi as Tensor4D, o), o, rho), [x, w]);
+  }
+  return withRecomputedGradient(
+    (xi, wi, r) => combineParts(decoupledParts(xi as Tensor4D, wi as Tensor4D, o), o, r!),
+    [x, w, rho],
+  );
 }

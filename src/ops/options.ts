@@ -1,4 +1,5 @@
 // Options of the decoupled operators: names, defaults (the DCNet authors' code) and validation.
+import { UserError } from '../errors.js';
 
 export const MAGNITUDES = ['sphere', 'ball', 'tanh', 'linear', 'seg', 'log', 'mix'] as const;
 export type Magnitude = (typeof MAGNITUDES)[number];
@@ -53,7 +54,7 @@ export const DEFAULT_OPTIONS: Readonly<DecoupledOptions> = Object.freeze({
   padding: 'same',
 });
 
-export class OptionError extends Error {
+export class OptionError extends UserError {
   override name = 'OptionError';
 }
 

@@ -2,14 +2,12 @@
 // (ours / anchor), e.g. TF.js wasm against the PyTorch anchor measured in the same run, and
 // each decoupled operator's time relative to the standard convolution's.
 import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { runEntry } from '../cli/entry.js';
 
 interface Report {
   backend: string;
   results: Array<{ network: string; operator: string; step: string; batch: number; imagesPerSecond: number }>;
-}
-
-class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 function readReport(path: string): Report {
@@ -56,13 +54,4 @@ function main(argv: string[]): void {
   process.stdout.write(compareReports(readReport(argv[0]!), readReport(argv[1]!)));
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError) {
-    process.stderr.write(`perf:compare: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
-}
+await runEntry('perf:compare', () => main(process.argv.slice(2)));

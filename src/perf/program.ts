@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../cli/runtime.js';
+import { parseInteger, parseList, parsePositiveInteger } from '../cli/options.js';
 import { parseOperatorId } from '../ops/options.js';
 import { CLOCKS, measureCell, type Clock, type PerfResult, type PerfSettings } from './measure.js';
 import { STEP_KINDS, type StepKind } from './steps.js';
@@ -24,35 +25,10 @@ export interface PerfOptions {
   clock: Clock;
 }
 
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new UsageError(`Invalid --${name} '${value}': give a positive integer.`);
-    }
-    return n;
-  };
-}
-
-function list(value: string): string[] {
-  return value.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
-}
-
-function stepKinds(value: string): StepKind[] {
-  const kinds = list(value);
-  for (const k of kinds) {
-    if (!(STEP_KINDS as readonly string[]).includes(k)) {
-      throw new UsageError(`Invalid step '${k}' in --only. Valid values: ${STEP_KINDS.join(', ')}.`);
-    }
-  }
-  return kinds as StepKind[];
-}
-
+/** height,width,channels */
 function shape(value: string): [number, number, number] {
-  const dims = list(value).map(Number);
-  if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new UsageError(`Invalid --input-shape '${value}': give height,width,channels, e.g. 28,28,1.`);
-  }
+  const dims = parseList('--input-shape')(value).map(parsePositiveInteger('--input-shape'));
+  if (dims.length !== 3) throw new UsageError(`Invalid --input-shape '${value}': give height,width,channels, e.g. 28,28,1.`);
   return dims as [number, number, number];
 }
 
@@ -63,13 +39,13 @@ export function buildPerfProgram(): Command {
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
     .option('--json', 'print one JSON object instead of a table', false)
     .addOption(new Option('--network <name>', 'architecture').choices([...ARCHITECTURES]).default('small-cnn'))
-    .option('--operators <ids>', 'comma-separated operator ids', list, DEFAULT_OPERATORS)
-    .option('--only <steps>', `comma-separated steps (${STEP_KINDS.join(', ')})`, stepKinds, [...STEP_KINDS])
-    .option('--batch <n>', 'images per step', positiveInt('batch'), 128)
-    .option('--steps <n>', 'timed steps per cell (images/s from the median step)', positiveInt('steps'), 20)
-    .option('--warmup <n>', 'untimed steps first', positiveInt('warmup'), 3)
+    .option('--operators <ids>', 'comma-separated operator ids', parseList('--operators'), DEFAULT_OPERATORS)
+    .option('--only <steps>', `comma-separated steps (${STEP_KINDS.join(', ')})`, parseList('--only', STEP_KINDS), [...STEP_KINDS])
+    .option('--batch <n>', 'images per step', parsePositiveInteger('--batch'), 128)
+    .option('--steps <n>', 'timed steps per cell (images/s from the median step)', parsePositiveInteger('--steps'), 20)
+    .option('--warmup <n>', 'untimed steps first', parseInteger('--warmup', { min: 0 }), 3)
     .option('--input-shape <h,w,c>', 'image shape', shape, [28, 28, 1] as [number, number, number])
-    .option('--seed <n>', 'seed of weights and data', positiveInt('seed'), 1)
+    .option('--seed <n>', 'seed of weights and data', parseInteger('--seed'), 1)
     .addOption(
       new Option('--clock <clock>', 'wall: elapsed time; cpu: process CPU time (steadier on a shared machine)')
         .choices([...CLOCKS])

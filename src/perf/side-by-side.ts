@@ -6,6 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { runEntry } from '../cli/entry.js';
+import { parseList, parsePositiveInteger } from '../cli/options.js';
 import { DEFAULT_OPERATORS } from './program.js';
 import { median } from './measure.js';
 import { STEP_KINDS } from './steps.js';
@@ -105,21 +107,16 @@ interface Options {
 }
 
 function main(): void {
-  const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
-  const positive = (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`'${v}' is not a positive integer`);
-    return n;
-  };
   const o = new Command()
     .name('npm run perf:side-by-side --')
     .description('wasm vs the PyTorch anchor, cell by cell in alternation over several rounds')
-    .option('--rounds <n>', 'rounds (each cell: ours and anchor back to back)', positive, 3)
-    .option('--operators <ids>', 'comma-separated operator ids', list, DEFAULT_OPERATORS)
-    .option('--only <steps>', `comma-separated steps (${STEP_KINDS.join(', ')})`, list, [...STEP_KINDS])
-    .option('--steps <n>', 'timed steps per cell and run (median step)', positive, 20)
+    .option('--rounds <n>', 'rounds (each cell: ours and anchor back to back)', parsePositiveInteger('--rounds'), 3)
+    .option('--operators <ids>', 'comma-separated operator ids', parseList('--operators'), DEFAULT_OPERATORS)
+    .option('--only <steps>', `comma-separated steps (${STEP_KINDS.join(', ')})`, parseList('--only', STEP_KINDS), [...STEP_KINDS])
+    .option('--steps <n>', 'timed steps per cell and run (median step)', parsePositiveInteger('--steps'), 20)
     .option('--python <path>', 'Python with torch', '/usr/bin/python3')
     .option('--json', 'print one JSON object instead of the table', false)
+    .exitOverride()
     .parse(process.argv)
     .opts<Options>();
   const ourCli = fileURLToPath(new URL('./cli.js', import.meta.url));
@@ -161,10 +158,5 @@ function main(): void {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try {
-    main();
-  } catch (err) {
-    process.stderr.write(`perf:side-by-side: ${(err as Error).message}\n`);
-    process.exitCode = 2;
-  }
+  await runEntry('perf:side-by-side', main);
 }

@@ -1,5 +1,7 @@
 // An independent reference for the decoupled operators: plain loops over patches, written
 // from the spec's formulas (not from the library's code), in float64.
+import { SeededRandom } from '../../src/random.js';
+
 export interface RefOptions {
   magnitude: string;
   angular: string;
@@ -128,19 +130,10 @@ export function referenceConv(x: Arr4, w: Arr4, o: RefOptions): Arr4 {
   return { data: out, shape: [N, OH, OW, CO] };
 }
 
-/** Seeded uniform numbers in [lo, hi) (mulberry32), so failures reproduce. */
+/** Seeded uniform numbers in [lo, hi) (the toolkit's generator), so failures reproduce. */
 export function seededUniform(count: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = lo + (hi - lo) * r;
-  }
-  return out;
+  const rng = new SeededRandom(seed);
+  return Float32Array.from({ length: count }, () => lo + (hi - lo) * rng.next());
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

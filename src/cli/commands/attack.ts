@@ -9,28 +9,30 @@ import { MANIFEST_JSON, loadZooModel, locateModel } from '../../../models/zoo/in
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadDataset } from '../../data/index.js';
 import { checkEpsilon, getAttack, resolveParams } from '../../../attacks/index.js';
-import { evaluate, type AttackRequest, type EvaluationResult } from '../../eval/index.js';
+import { evaluate, type AttackRequest, type EvaluationResult, type Progress } from '../../eval/index.js';
+import { ProgressBar, type ProgressLine } from '../../progress.js';
 import { BACKEND_OPTION_HELP, UsageError, startRuntime } from '../runtime.js';
 import { formatEvaluation } from '../format-evaluation.js';
+import { parseEpsilonList, parseInteger, parseNumber, parsePositiveInteger } from '../options.js';
 
 interface AttackOptions {
   model: string;
   attack: string;
-  eps: string;
+  eps: number[];
   dataset?: string;
   zoo?: string;
   data?: string;
   split: string;
   source?: string;
-  n?: string;
-  batch: string;
-  seed: string;
-  steps?: string;
-  stepSize?: string;
-  relStepSize?: string;
-  restarts?: string;
-  queries?: string;
-  decay?: string;
+  n?: number;
+  batch: number;
+  seed: number;
+  steps?: number;
+  stepSize?: number;
+  relStepSize?: number;
+  restarts?: number;
+  queries?: number;
+  decay?: number;
   loss?: string;
   checks: boolean;
   allowProbabilities?: boolean;
@@ -40,41 +42,18 @@ interface AttackOptions {
   backend: string;
 }
 
-/** "0,2/255,8/255" -> [0, 0.00784, 0.03137]. */
-export function parseEpsilons(text: string): number[] {
-  const out = text.split(',').map((part) => {
-    const s = part.trim();
-    const m = /^([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)(?:\/([0-9]*\.?[0-9]+))?$/i.exec(s);
-    if (!m) throw new UsageError(`--eps: '${s}' is not a number or a fraction like 8/255.`);
-    const v = Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2]));
-    if (!Number.isFinite(v)) throw new UsageError(`--eps: '${s}' is not a finite number.`);
-    return v;
-  });
-  if (!out.length) throw new UsageError('--eps: give at least one epsilon.');
-  return out;
-}
-
-function parseNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const v = text.includes('/') ? parseEpsilons(text)[0]! : Number(text);
-  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`${flag}: '${text}' is not ${integer ? 'an integer' : 'a number'}.`);
-  }
-  return v;
-}
-
 /** Maps --steps etc. onto the attacks that declare those parameters. */
 export function attackRequests(opts: AttackOptions): AttackRequest[] {
-  const epsilons = parseEpsilons(opts.eps);
+  const epsilons = opts.eps;
   // Refuse bad epsilons and parameters before any data or model is loaded.
   epsilons.forEach(checkEpsilon);
   const shared: Array<[string, string, number | string | undefined]> = [
-    ['--steps', 'steps', parseNumber('--steps', opts.steps, true)],
-    ['--step-size', 'stepSize', parseNumber('--step-size', opts.stepSize, false)],
-    ['--rel-step-size', 'relStepSize', parseNumber('--rel-step-size', opts.relStepSize, false)],
-    ['--restarts', 'restarts', parseNumber('--restarts', opts.restarts, true)],
-    ['--queries', 'queries', parseNumber('--queries', opts.queries, true)],
-    ['--decay', 'decay', parseNumber('--decay', opts.decay, false)],
+    ['--steps', 'steps', opts.steps],
+    ['--step-size', 'stepSize', opts.stepSize],
+    ['--rel-step-size', 'relStepSize', opts.relStepSize],
+    ['--restarts', 'restarts', opts.restarts],
+    ['--queries', 'queries', opts.queries],
+    ['--decay', 'decay', opts.decay],
     ['--loss', 'loss', opts.loss],
   ];
   const names = opts.attack.split(',').map((s) => s.trim()).filter(Boolean);
@@ -131,27 +110,42 @@ function modelShape(model: tf.LayersModel): [number, number, number] | undefined
   return s && s.length === 4 ? [s[1]!, s[2]!, s[3]!] : undefined;
 }
 
+function progressLine(p: Progress, startedMs: number): ProgressLine {
+  const computed = p.pointsDone - p.resumedPoints;
+  const perPoint = computed > 0 ? (Date.now() - startedMs) / 1000 / computed : NaN;
+  return {
+    label: 'points',
+    done: p.pointsDone,
+    total: p.pointsTotal,
+    fields: [
+      ...(p.resumedPoints ? [`${p.resumedPoints} from the checkpoint`] : []),
+      ...(p.label ? [`done: ${p.label} at eps ${p.epsilon!.toFixed(4)}`] : []),
+    ],
+    etaSeconds: perPoint * (p.pointsTotal - p.pointsDone),
+  };
+}
+
 export function registerAttack(program: Command): void {
   program
     .command('attack')
     .description('attack a model: clean, robust and conditional robust accuracy with 95% intervals and sanity checks')
     .requiredOption('--model <id|dir>', 'zoo model id (e.g. fashion-mnist/small-cnn/tanh-cosine/standard/s0) or saved model folder')
     .requiredOption('--attack <names>', 'comma-separated attacks: fgsm, bim, pgd, mi-fgsm, square; transfer:<name> with --source')
-    .requiredOption('--eps <list>', 'comma-separated Linf epsilons in [0, 1], fractions allowed (0,2/255,8/255)')
+    .requiredOption('--eps <list>', 'comma-separated Linf epsilons in [0, 1], fractions allowed (0,2/255,8/255)', parseEpsilonList('--eps'))
     .option('--dataset <name>', "dataset to attack on (default: a zoo model's own; required for a plain model folder)")
     .option('--zoo <dir>', 'zoo folder (default: $DCNET_ZOO or ./zoo)')
     .option('--data <dir>', 'folder with the dataset files (default: its default place)')
     .option('--split <split>', 'train or test', 'test')
     .option('--source <id|dir>', 'source model (zoo id or folder) for transfer:<attack>, trained independently of --model')
-    .option('--n <count>', 'evaluate the first n test points (default: the whole split)')
-    .option('--batch <size>', 'points per batch', '100')
-    .option('--seed <seed>', 'seed of every random choice', '0')
-    .option('--steps <n>', 'gradient steps (bim, pgd, mi-fgsm)')
-    .option('--step-size <a>', 'absolute step size in [0, 1] units (bim, pgd, mi-fgsm)')
-    .option('--rel-step-size <r>', 'step size as a multiple of epsilon (bim, pgd, mi-fgsm)')
-    .option('--restarts <n>', 'random restarts (pgd)')
-    .option('--queries <n>', 'queries per point (square)')
-    .option('--decay <mu>', 'momentum decay (mi-fgsm)')
+    .option('--n <count>', 'evaluate the first n points (default: the whole split)', parsePositiveInteger('--n'))
+    .option('--batch <size>', 'points per batch', parsePositiveInteger('--batch'), 100)
+    .option('--seed <seed>', 'seed of every random choice', parseInteger('--seed'), 0)
+    .option('--steps <n>', 'gradient steps (bim, pgd, mi-fgsm)', parseInteger('--steps'))
+    .option('--step-size <a>', 'absolute step size in [0, 1] units (bim, pgd, mi-fgsm)', parseNumber('--step-size'))
+    .option('--rel-step-size <r>', 'step size as a multiple of epsilon (bim, pgd, mi-fgsm)', parseNumber('--rel-step-size'))
+    .option('--restarts <n>', 'random restarts (pgd)', parseInteger('--restarts'))
+    .option('--queries <n>', 'queries per point (square)', parseInteger('--queries'))
+    .option('--decay <mu>', 'momentum decay (mi-fgsm)', parseNumber('--decay'))
     .option('--loss <name>', 'loss of fgsm, bim, pgd, mi-fgsm: ce, cw (logit margin) or dlr')
     .option('--no-checks', 'skip the sanity-check probes (eps-0 identity, collapse, FGSM reference, noise)')
     .option('--allow-probabilities', 'attack a model that outputs probabilities (flagged) instead of refusing')
@@ -161,10 +155,7 @@ export function registerAttack(program: Command): void {
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
     .action(async (opts: AttackOptions) => {
       const attacks = attackRequests(opts);
-      const n = parseNumber('--n', opts.n, true);
-      const batch = parseNumber('--batch', opts.batch, true)!;
-      const seed = parseNumber('--seed', opts.seed, true)!;
-      if (n !== undefined && n < 1) throw new UsageError('--n must be at least 1.');
+      const { n, batch, seed } = opts;
       await startRuntime(opts.backend, !!opts.json);
       const target = await openModel(opts.model, opts.zoo);
       const source = opts.source ? await openModel(opts.source, opts.zoo) : undefined;
@@ -176,7 +167,8 @@ export function registerAttack(program: Command): void {
           throw new UsageError(`Model ${m.name} takes ${shape.join('x')} inputs but ${data.name} images are ${data.shape.join('x')}.`);
         }
       }
-      const progress = process.stderr.isTTY && !opts.json;
+      const bar = opts.json ? undefined : new ProgressBar();
+      const started = Date.now();
       const result: EvaluationResult = await evaluate({
         model: target.model,
         name: target.name,
@@ -191,15 +183,9 @@ export function registerAttack(program: Command): void {
         checks: opts.checks,
         allowProbabilities: opts.allowProbabilities,
         checkpoint: opts.checkpoint,
-        onProgress: progress
-          ? (p) =>
-              process.stderr.write(
-                `\r\x1b[K${p.pointsDone}/${p.pointsTotal} test points${p.resumedPoints ? ` (${p.resumedPoints} from the checkpoint)` : ''}` +
-                  (p.label ? `, done: ${p.label} at eps ${p.epsilon!.toFixed(4)}` : ''),
-              )
-          : undefined,
+        onProgress: bar && ((p) => bar.update(progressLine(p, started))),
       });
-      if (progress) process.stderr.write('\r\x1b[K');
+      bar?.finish();
       const json = JSON.stringify({ dataset: { name: data.name, split: data.split, sha256: data.sha256 }, ...result }, null, 2);
       if (opts.out) writeFileAtomic(opts.out, json + '\n');
       process.stdout.write(opts.json ? json + '\n' : formatEvaluation(result, data.name) + '\n');

@@ -8,6 +8,7 @@ import { BUILTIN_PROFILES, loadProfile } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
 import { formatDuration } from '../../duration.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
+import { parsePositiveInteger } from '../options.js';
 
 interface BenchOptions {
   profile: string;
@@ -15,19 +16,13 @@ interface BenchOptions {
   run?: string;
   out?: string;
   zoo: string;
-  jobs: string;
+  jobs: number;
   shard?: string;
-  shards?: string;
+  shards?: number;
   backend: string;
   data?: string;
   progress: boolean;
   report: boolean;
-}
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`Invalid ${name} '${value}': give a positive integer.`);
-  return n;
 }
 
 export function registerBench(program: Command): void {
@@ -39,9 +34,9 @@ export function registerBench(program: Command): void {
     .option('--run <name>', 'name of the run folder under reports/ (default: the profile name)')
     .option('--out <dir>', 'run folder (overrides --run)')
     .option('--zoo <dir>', 'model zoo folder (trained models are reused from it)', process.env.DCNET_ZOO ?? 'zoo')
-    .option('--jobs <n>', 'cells run in parallel, one worker thread each', String(cpus().length))
+    .option('--jobs <n>', 'cells run in parallel, one worker thread each', parsePositiveInteger('--jobs'), cpus().length)
     .option('--shard <i/n>', 'run shard i of n (0-based); default from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID')
-    .option('--shards <n>', 'shard count when the index comes from the environment')
+    .option('--shards <n>', 'shard count when the index comes from the environment', parsePositiveInteger('--shards'))
     .option('--data <dir>', 'dataset folder (for datasets that are not embedded)')
     .option('--backend <name>', BACKEND_OPTION_HELP, 'auto')
     .option('--no-progress', 'no progress display')
@@ -54,8 +49,8 @@ export function registerBench(program: Command): void {
       }
       const profile = loadProfile(opts.profile);
       if (opts.data) profile.data = resolve(opts.data);
-      const jobs = positiveInt('--jobs', opts.jobs);
-      const shard = resolveShard(opts.shard, process.env, opts.shards ? positiveInt('--shards', opts.shards) : undefined);
+      const jobs = opts.jobs;
+      const shard = resolveShard(opts.shard, process.env, opts.shards);
       const runDir = resolve(opts.out ?? join('reports', opts.run ?? profile.name));
       const info = await startRuntime(opts.backend);
       process.stderr.write(

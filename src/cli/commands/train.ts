@@ -6,6 +6,7 @@ import {
   parseZooId,
   resolveRecipe,
   trainModel,
+  TrainingAborted,
   TRAININGS,
   DEFAULT_EPOCHS,
   type RecipeOverrides,
@@ -13,8 +14,8 @@ import {
 } from '../../../models/zoo/index.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../runtime.js';
 import { DATASET_NAMES, datasetSpec } from '../../data/index.js';
-import { ProgressBar } from '../progress.js';
-import { parseInteger, parseNumber } from '../options.js';
+import { ProgressBar } from '../../progress.js';
+import { parseInteger, parseNumber, parsePositiveInteger } from '../options.js';
 
 interface TrainCliOptions {
   model: string;
@@ -65,22 +66,22 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a zoo model: dataset/architecture/operator/training/s<seed>')
     .requiredOption('--model <id>', `model id, e.g. fashion-mnist/small-cnn/tanh-cosine/fgsm-at/s0 (trainings: ${TRAININGS.join(', ')})`)
-    .option('--seed <n>', 'seed (if the id has no s<seed> part)', parseInteger('--seed'))
-    .option('--epochs <n>', `epochs (default per dataset: ${perDataset(DEFAULT_EPOCHS, String)})`, parseInteger('--epochs'))
-    .option('--batch <n>', 'batch size (default 128)', parseInteger('--batch'))
+    .option('--seed <n>', 'seed (if the id has no s<seed> part)', parseInteger('--seed', { min: 0 }))
+    .option('--epochs <n>', `epochs (default per dataset: ${perDataset(DEFAULT_EPOCHS, String)})`, parsePositiveInteger('--epochs'))
+    .option('--batch <n>', 'batch size (default 128)', parsePositiveInteger('--batch'))
     .option('--lr <x>', 'Adam learning rate (default 1e-3)', parseNumber('--lr'))
-    .option('--eps <x>', `adversarial training Linf epsilon in [0, 1] (default per dataset: ${perDataset(DEFAULT_EPSILONS, (e) => e.toFixed(4))})`, parseNumber('--eps'))
-    .option('--attack-steps <n>', 'pgd-at: PGD steps (default 10)', parseInteger('--attack-steps'))
+    .option('--eps <x>', `adversarial training Linf epsilon in [0, 1] (default per dataset: ${perDataset(DEFAULT_EPSILONS, (e) => e.toFixed(4))})`, parseNumber('--eps', { min: 0 }))
+    .option('--attack-steps <n>', 'pgd-at: PGD steps (default 10)', parsePositiveInteger('--attack-steps'))
     .option('--attack-step-size <x>', 'pgd-at: PGD step size (default eps/4)', parseNumber('--attack-step-size'))
     .option('--adv-fraction <x>', 'share of each batch made adversarial (default fgsm-at 0.5, pgd-at 1)', parseNumber('--adv-fraction'))
     .option('--adv-weight <x>', 'loss weight of adversarial examples (default 1)', parseNumber('--adv-weight'))
     .option('--augment <kind>', 'training augmentation: none, crop-flip (4-pixel reflect pad, random crop, horizontal flip; default on cifar10)')
     .option('--label-smoothing <x>', 'label smoothing (default 0)', parseNumber('--label-smoothing'))
-    .option('--projection-period <n>', 'decoupled models: weight projection every n steps, 0 = never (default 100)', parseInteger('--projection-period'))
+    .option('--projection-period <n>', 'decoupled models: weight projection every n steps, 0 = never (default 100)', parseInteger('--projection-period', { min: 0 }))
     .option('--radius <x>', 'decoupled operator radius rho (default 1)', parseNumber('--radius'))
     .option('--learnable-radius', 'decoupled models: learn the radius per channel')
-    .option('--train-limit <n>', 'use only the first n training examples', parseInteger('--train-limit'))
-    .option('--test-limit <n>', 'use only the first n test examples', parseInteger('--test-limit'))
+    .option('--train-limit <n>', 'use only the first n training examples', parsePositiveInteger('--train-limit'))
+    .option('--test-limit <n>', 'use only the first n test examples', parsePositiveInteger('--test-limit'))
     .option('--data <dir>', 'dataset folder (default: fashion-mnist /usr/share/datasets/fashion-mnist; embedded subset built in)')
     .option('--zoo <dir>', 'zoo folder (default: $DCNET_ZOO or ./zoo)')
     .option('--out <dir>', 'model folder (default: <zoo>/<id>)')
@@ -152,7 +153,7 @@ export function registerTrain(program: Command): void {
         );
       } catch (err) {
         bar.finish();
-        if ((err as Error).name === 'AbortError') {
+        if (err instanceof TrainingAborted) {
           throw new UsageError(`interrupted. The last finished epoch is checkpointed: continue with --resume.`);
         }
         throw err;

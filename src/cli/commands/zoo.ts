@@ -14,7 +14,7 @@ import {
 } from '../../../models/zoo/index.js';
 import { ARCHITECTURES, type Architecture } from '../../../models/architectures.js';
 import { DATASET_NAMES, type DatasetName } from '../../data/index.js';
-import { parseInteger } from '../options.js';
+import { parseList, parsePositiveInteger } from '../options.js';
 import { UsageError } from '../runtime.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
@@ -43,16 +43,6 @@ function table(rows: string[][]): string {
 }
 
 /** Comma-separated values checked against a list. */
-function listOf<T extends string>(option: string, valid: readonly T[]): (v: string) => T[] {
-  return (v) =>
-    v.split(',').map((x) => {
-      if (!(valid as readonly string[]).includes(x)) {
-        throw new UsageError(`Invalid ${option} value '${x}'. Valid values: ${valid.join(', ')}.`);
-      }
-      return x as T;
-    });
-}
-
 export function registerZoo(program: Command): void {
   const zoo = program.command('zoo').description('the local model zoo: list, show, verify, ids');
 
@@ -100,11 +90,11 @@ export function registerZoo(program: Command): void {
   zoo
     .command('ids')
     .description('model ids of the registry (the study: every dataset, architecture, operator and training)')
-    .option('--dataset <list>', `comma-separated: ${DATASET_NAMES.join(', ')}`, listOf('--dataset', DATASET_NAMES))
-    .option('--arch <list>', `comma-separated: ${ARCHITECTURES.join(', ')}`, listOf('--arch', ARCHITECTURES))
-    .option('--operator <list>', 'comma-separated operator ids (default: standard and all 28 magnitude-angular pairs)', listOf('--operator', ZOO_OPERATORS))
-    .option('--training <list>', `comma-separated: ${TRAININGS.join(', ')}`, listOf('--training', TRAININGS))
-    .option('--seeds <n>', 'seeds 0..n-1 (default 1)', parseInteger('--seeds'))
+    .option('--dataset <list>', `comma-separated: ${DATASET_NAMES.join(', ')}`, parseList('--dataset', DATASET_NAMES))
+    .option('--arch <list>', `comma-separated: ${ARCHITECTURES.join(', ')}`, parseList('--arch', ARCHITECTURES))
+    .option('--operator <list>', 'comma-separated operator ids (default: standard and all 28 magnitude-angular pairs)', parseList('--operator', ZOO_OPERATORS))
+    .option('--training <list>', `comma-separated: ${TRAININGS.join(', ')}`, parseList('--training', TRAININGS))
+    .option('--seeds <n>', 'seeds 0..n-1 (default 1)', parsePositiveInteger('--seeds'))
     .action((opts: { dataset?: DatasetName[]; arch?: Architecture[]; operator?: string[]; training?: Training[]; seeds?: number }) => {
       const ids = zooEntries({
         datasets: opts.dataset,
