@@ -85,10 +85,11 @@ export function perturbWithMembers(
   const def = getAttack(attack);
   const resolved = validated(attack, x, labels, epsilon, params);
   if (!def.runMembers) return { adv: perturbResolved(attack, logits, x, labels, epsilon, resolved, seed) };
-  const out = def.runMembers(createContext(logits, x, labels, epsilon, resolved, seed));
-  const adv = tf.tidy(() => projectLinf(out.adv, x, epsilon));
-  out.adv.dispose();
-  return { adv, members: out.members };
+  // In a tidy, as perturb's plain path: whatever a member leaves behind is freed here.
+  return tf.tidy(() => {
+    const out = def.runMembers!(createContext(logits, x, labels, epsilon, resolved, seed));
+    return { adv: projectLinf(out.adv, x, epsilon), members: out.members };
+  });
 }
 
 export interface SweepOptions {
