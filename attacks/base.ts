@@ -49,11 +49,15 @@ export function perturb(
   params?: Record<string, unknown>,
   seed: number = DEFAULT_SEED,
 ): tf.Tensor4D {
-  const def = definitionOf(attack);
+  return perturbWithMembers(attack, logits, x, labels, epsilon, params, seed).adv;
+}
+
+/** Validates one request; returns the parameters with defaults. */
+function validated(def: AttackDefinition, x: tf.Tensor4D, labels: tf.Tensor1D, epsilon: number, params?: Record<string, unknown>): ParamValues {
   const resolved = resolveParams(def, params);
   checkEpsilon(epsilon);
   checkBatch(x, labels);
-  return perturbResolved(def, logits, x, labels, epsilon, resolved, seed);
+  return resolved;
 }
 
 /** What a context is made of: logits, x, labels, epsilon, params, seed. */
@@ -73,6 +77,29 @@ function perturbResolved(def: AttackDefinition, ...context: ContextArgs): tf.Ten
   const [, x, , epsilon] = context;
   // The tidy and the final projection are a safety net; the contract holds `run` to both.
   return tf.tidy(() => projectLinf(runUnguarded(def, ...context), x, epsilon));
+}
+
+/**
+ * `perturb` that also returns an ensemble's per-member cumulative success (per point: fooled
+ * by that member or an earlier one); attacks that are not ensembles give no members.
+ */
+export function perturbWithMembers(
+  attack: AttackRef,
+  logits: LogitsFn,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  epsilon: number,
+  params?: Record<string, unknown>,
+  seed: number = DEFAULT_SEED,
+): { adv: tf.Tensor4D; members?: Array<{ name: string; fooled: Uint8Array }> } {
+  const def = definitionOf(attack);
+  const resolved = validated(def, x, labels, epsilon, params);
+  if (!def.runMembers) return { adv: perturbResolved(def, logits, x, labels, epsilon, resolved, seed) };
+  // In a tidy, as perturb's plain path: whatever a member leaves behind is freed here.
+  return tf.tidy(() => {
+    const out = def.runMembers!(createContext(logits, x, labels, epsilon, resolved, seed));
+    return { adv: projectLinf(out.adv, x, epsilon), members: out.members };
+  });
 }
 
 export interface SweepOptions {

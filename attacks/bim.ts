@@ -1,5 +1,5 @@
 // BIM / I-FGSM (Kurakin et al. 2016): signed-gradient steps from x, projected after each.
-import { iterationParams } from './params.js';
+import { iterationParams, lossParam } from './params.js';
 import { signStep } from './sign-step.js';
 import type { AttackDefinition } from './types.js';
 
@@ -13,6 +13,7 @@ export const bim: AttackDefinition = {
   // foolbox 3's LinfBasicIterativeAttack defaults: 10 steps of 0.2 * eps.
   params: {
     ...iterationParams(10, 0.2),
+    ...lossParam(),
   },
   run(ctx) {
     return ctx.iterate(ctx.x, ctx.params.steps as number, signStep(ctx.stepSize()));

@@ -1,10 +1,19 @@
-// The shared attack machinery handed to every attack: projection, gradients, the iterate
-// loop with per-point early stop, random starts and restarts, seeding.
+// The shared attack machinery handed to every attack: projection, gradients of a chosen loss,
+// the iterate loop with per-point early stop (and compaction), random starts and restarts,
+// attacks restricted to the points not yet fooled, seeding.
 import { tf } from '../src/tf.js';
+import { crossEntropy, lossByName } from './losses.js';
 import { resolveStepSize } from './params.js';
 import { SeededRandom } from '../src/random.js';
+import { pointLoop, reassemble, type StopMode } from './point-loop.js';
 import { lossGradient, marginOf, misclassified, projectLinf, selectPoints } from './tensor-ops.js';
-import type { AttackContext, LogitsFn, ParamValues } from './types.js';
+import type { AttackContext, LogitsFn, LossFn, ParamValues } from './types.js';
+
+/** How an attack's points stop: from its `earlyStop` and `compact` parameters (default: compact). */
+export function stopMode(params: ParamValues): StopMode {
+  if (params.earlyStop === false) return 'none';
+  return params.compact === false ? 'freeze' : 'compact';
+}
 
 export function createContext(
   logits: LogitsFn,
@@ -18,9 +27,9 @@ export function createContext(
   const seeds = new SeededRandom(seed ^ 0x5bd1e995);
   const nextSeed = () => seeds.seed();
   const project = (xAdv: tf.Tensor) => projectLinf(xAdv, x, epsilon);
-  const gradient = (xAdv: tf.Tensor4D) => lossGradient(logits, xAdv, labels);
-  // Attacks without the parameter (and the default) stop per point once it is fooled.
-  const earlyStop = params.earlyStop !== false;
+  const defaultLoss: LossFn = typeof params.loss === 'string' ? lossByName(params.loss) : crossEntropy;
+  const gradient = (xAdv: tf.Tensor4D, loss: LossFn = defaultLoss) => lossGradient(logits, xAdv, labels, loss);
+  const mode = stopMode(params);
 
   function iterate(
     start: tf.Tensor4D,
@@ -28,25 +37,45 @@ export function createContext(
     step: (xAdv: tf.Tensor4D, grad: tf.Tensor4D, state: tf.Tensor[]) => { x: tf.Tensor; state?: tf.Tensor[] },
     initialState: tf.Tensor[] = [],
   ): tf.Tensor4D {
-    let xc = project(start);
-    let frozen = tf.zeros([x.shape[0]], 'bool') as tf.Tensor1D;
-    let state = initialState.map((s) => s.clone());
-    for (let t = 0; t < steps; t++) {
-      const [xn, fn, ...sn] = tf.tidy(() => {
-        const { grad, fooled } = gradient(xc);
-        const stop = (earlyStop ? tf.logicalOr(frozen, fooled) : tf.clone(frozen)) as tf.Tensor1D;
-        const out = step(xc, grad, state);
-        const moved = project(out.x);
-        return [selectPoints(stop, xc, moved), stop, ...(out.state ?? state)];
-      });
-      // A step that returns no new state keeps the old tensors: dispose them only if replaced.
-      tf.dispose(sn.length && sn[0] !== state[0] ? [xc, frozen, ...state] : [xc, frozen]);
-      xc = xn as tf.Tensor4D;
-      frozen = fn as tf.Tensor1D;
-      state = sn;
-    }
-    tf.dispose([frozen, ...state]);
-    return xc;
+    const init = [project(start), ...initialState.map((s) => s.clone())];
+    // The clean inputs and labels travel as per-point constants (restricted when compacting).
+    const [xFinal, ...rest] = pointLoop(
+      init,
+      [x, labels],
+      steps,
+      ([xc, ...state], [x0, y]) => {
+        const { grad, fooled } = lossGradient(logits, xc as tf.Tensor4D, y as tf.Tensor1D, defaultLoss);
+        const out = step(xc as tf.Tensor4D, grad, state);
+        return { state: [projectLinf(out.x, x0 as tf.Tensor4D, epsilon), ...(out.state ?? state)], done: fooled };
+      },
+      mode,
+    );
+    tf.dispose(rest);
+    return xFinal as tf.Tensor4D;
+  }
+
+  function remaining(current: tf.Tensor4D, run: (sub: AttackContext) => tf.Tensor4D, subParams: ParamValues = params): tf.Tensor4D {
+    const fooled = tf.tidy(() => misclassified(logits(current), labels)).dataSync() as Uint8Array;
+    const left: number[] = [];
+    const done: number[] = [];
+    fooled.forEach((f, i) => (f ? done : left).push(i));
+    // Drawn even when nothing is left, so later seeds do not depend on earlier outcomes.
+    const subSeed = nextSeed();
+    if (!left.length) return current.clone();
+    if (!done.length) return run(createContext(logits, x, labels, epsilon, subParams, subSeed));
+    const [xs, ys, cd] = tf.tidy(() => {
+      const l = tf.tensor1d(left, 'int32');
+      return [tf.gather(x, l), tf.gather(labels, l), tf.gather(current, tf.tensor1d(done, 'int32'))];
+    });
+    const adv = run(createContext(logits, xs as tf.Tensor4D, ys as tf.Tensor1D, epsilon, subParams, subSeed));
+    tf.dispose([xs!, ys!]);
+    return reassemble(
+      [
+        { rows: [cd!], indices: done },
+        { rows: [adv], indices: left },
+      ],
+      x.shape[0],
+    )[0] as tf.Tensor4D;
   }
 
   return {
@@ -57,9 +86,12 @@ export function createContext(
     params,
     project,
     gradient,
+    lossFn: defaultLoss,
     margin: (xAdv) => tf.tidy(() => marginOf(logits(xAdv), labels)),
     stepSize: () => resolveStepSize(params, epsilon),
     iterate,
+    stopMode: mode,
+    remaining,
     randomStart: () => tf.tidy(() => project(tf.add(x, tf.randomUniform(x.shape, -epsilon, epsilon, 'float32', nextSeed())))),
     keepFooling: (current, candidate) =>
       tf.tidy(() => selectPoints(misclassified(logits(current), labels), current, candidate)),

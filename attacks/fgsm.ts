@@ -1,5 +1,6 @@
 // FGSM (Goodfellow et al. 2015): one step of eps along the sign of the input gradient.
 import { tf } from '../src/tf.js';
+import { lossParam } from './params.js';
 import type { AttackDefinition } from './types.js';
 
 export const fgsm: AttackDefinition = {
@@ -9,7 +10,7 @@ export const fgsm: AttackDefinition = {
   iterative: false,
   randomized: false,
   description: 'Fast Gradient Sign Method: x + eps * sign(grad), clipped to [0, 1]',
-  params: {},
+  params: { ...lossParam() },
   run(ctx) {
     return tf.tidy(() => {
       const { grad, fooled } = ctx.gradient(ctx.x);

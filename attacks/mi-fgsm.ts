@@ -1,6 +1,6 @@
 // MI-FGSM (Dong et al. 2018): BIM whose direction is a momentum of L1-normalised gradients.
 import { tf } from '../src/tf.js';
-import { iterationParams } from './params.js';
+import { iterationParams, lossParam } from './params.js';
 import type { AttackDefinition } from './types.js';
 
 export const miFgsm: AttackDefinition = {
@@ -13,6 +13,7 @@ export const miFgsm: AttackDefinition = {
   // The paper's setting: 10 steps of eps / 10, decay 1.0.
   params: {
     ...iterationParams(10, 0.1),
+    ...lossParam(),
     decay: { type: 'number', default: 1.0, min: 0, max: 10, help: 'momentum decay factor mu' },
   },
   run(ctx) {

@@ -1,4 +1,5 @@
 // Validation of attack parameters against each attack's declared specs.
+import { LOSS_NAMES } from './losses.js';
 import { AttackError, type AttackDefinition, type ParamSpec, type ParamValue, type ParamValues } from './types.js';
 
 /** One value against its spec: type, finiteness, integer-ness, range. */
@@ -6,6 +7,12 @@ export function checkValue(attack: string, key: string, spec: ParamSpec, value: 
   if (spec.type === 'boolean') {
     if (typeof value !== 'boolean') {
       throw new AttackError(`Attack '${attack}': parameter '${key}' must be true or false, got ${JSON.stringify(value)}.`);
+    }
+    return value;
+  }
+  if (spec.type === 'choice') {
+    if (typeof value !== 'string' || !spec.choices?.includes(value)) {
+      throw new AttackError(`Attack '${attack}': parameter '${key}' must be one of ${spec.choices?.join(', ')}, got ${JSON.stringify(value)}.`);
     }
     return value;
   }
@@ -52,6 +59,7 @@ export function iterationParams(stepsDefault: number, relDefault: number): Recor
       default: true,
       help: 'stop moving a point once it is misclassified (false: full-length steps, e.g. for adversarial training)',
     },
+    ...compactParam(),
   };
 }
 
@@ -68,4 +76,25 @@ export function resolveStepSize(params: ParamValues, epsilon: number): number {
   if (typeof params.stepSize === 'number') return params.stepSize;
   if (typeof params.relStepSize === 'number') return params.relStepSize * epsilon;
   throw new AttackError('This attack needs stepSize or relStepSize.');
+}
+
+/** Early stop by compaction: fooled points leave the batch, so later steps cost less. */
+export function compactParam(): Record<string, ParamSpec> {
+  return {
+    compact: {
+      type: 'boolean',
+      default: true,
+      help: 'with early stop, remove fooled points from the batch (reads one mask back per step; same results, less compute)',
+    },
+  };
+}
+
+/** The loss a gradient attack maximises. */
+export function lossParam(): Record<string, ParamSpec> {
+  return { loss: { type: 'choice', default: 'ce', choices: LOSS_NAMES, help: 'loss to maximise: ce (cross-entropy), cw (logit margin), dlr' } };
+}
+
+/** Target classes of targeted attacks (APGD-T, FAB-T): the 2nd to (k+1)-th most likely classes. */
+export function targetsParam(): Record<string, ParamSpec> {
+  return { targets: { type: 'int', default: 9, min: 1, max: 1000, help: 'target classes tried per point (AutoAttack: 9, capped at classes - 1)' } };
 }

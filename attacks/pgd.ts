@@ -1,6 +1,6 @@
 // PGD (Madry et al. 2018): BIM from a uniform random start, best of several restarts.
 import { tf } from '../src/tf.js';
-import { iterationParams } from './params.js';
+import { iterationParams, lossParam } from './params.js';
 import { signStep } from './sign-step.js';
 import type { AttackDefinition } from './types.js';
 
@@ -14,6 +14,7 @@ export const pgd: AttackDefinition = {
   // foolbox 3's LinfPGD defaults: 40 steps of 0.01/0.3 * eps, random start.
   params: {
     ...iterationParams(40, 0.01 / 0.3),
+    ...lossParam(),
     restarts: { type: 'int', default: 1, min: 1, max: 1000, help: 'number of random starts' },
     randomStart: { type: 'boolean', default: true, help: 'start at a uniform random point in the ball (false: BIM)' },
   },

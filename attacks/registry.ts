@@ -1,7 +1,12 @@
 // The one place attacks are registered: the built-in attacks here, and plugins
 // (`plugins.ts`) through `registerAttacks`. Every definition is validated on the way in.
+import { apgdCe } from './apgd-ce.js';
+import { apgdDlr } from './apgd-dlr.js';
+import { apgdT } from './apgd-t.js';
+import { autoAttack } from './autoattack.js';
 import { bim } from './bim.js';
 import { validateDefinition } from './definition.js';
+import { fabT } from './fab-t.js';
 import { fgsm } from './fgsm.js';
 import { miFgsm } from './mi-fgsm.js';
 import { pgd } from './pgd.js';
@@ -43,7 +48,7 @@ export function registerAttack(def: AttackDefinition, origin = 'registerAttack()
   registerAttacks([def], origin);
 }
 
-registerAttacks([fgsm, rfgsm, bim, pgd, miFgsm, square], BUILT_IN);
+registerAttacks([fgsm, rfgsm, bim, pgd, miFgsm, square, apgdCe, apgdDlr, apgdT, fabT, autoAttack], BUILT_IN);
 
 export function attackNames(): string[] {
   return [...REGISTRY.keys()];

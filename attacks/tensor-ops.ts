@@ -1,6 +1,7 @@
 // Small tensor helpers shared by the attack base, the attacks and the evaluation engine.
 import { tf } from '../src/tf.js';
-import type { LogitsFn } from './types.js';
+import { crossEntropy, cwMargin } from './losses.js';
+import type { LogitsFn, LossFn } from './types.js';
 
 /** Projects onto the Linf ball of radius eps around x, then onto the [0, 1] bounds. */
 export function projectLinf(xAdv: tf.Tensor, x: tf.Tensor4D, eps: number): tf.Tensor4D {
@@ -15,6 +16,11 @@ export function selectPoints<T extends tf.Tensor>(mask: tf.Tensor1D, a: T, b: T)
   });
 }
 
+/** `selectPoints` with a mask of any dtype (nonzero = take a). */
+export function pickPoints<T extends tf.Tensor>(mask: tf.Tensor, a: T, b: T): T {
+  return tf.tidy(() => selectPoints(tf.cast(mask, 'bool') as tf.Tensor1D, a, b));
+}
+
 /** Points whose predicted class differs from the label. */
 export function misclassified(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.notEqual(tf.argMax(logits, 1), tf.cast(labels, 'int32')) as tf.Tensor1D);
@@ -22,38 +28,31 @@ export function misclassified(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tens
 
 /** True-class logit minus the best other logit; negative when the point is fooled. */
 export function marginOf(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-    const trueLogit = tf.sum(tf.mul(logits, onehot), 1);
-    // Push the true class far down so max picks the best other class.
-    const others = tf.max(tf.sub(logits, tf.mul(onehot, 1e30)), 1);
-    return tf.sub(trueLogit, others) as tf.Tensor1D;
-  });
-}
-
-/** Summed cross-entropy from logits (log-sum-exp minus the true logit). */
-function crossEntropySum(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-  return tf.sum(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(logits, onehot), 1)));
+  return tf.tidy(() => tf.neg(cwMargin(logits, labels)) as tf.Tensor1D);
 }
 
 /**
- * Input gradient of the summed cross-entropy, and which points the model already gets
- * wrong at xAdv. The logits come out of the same forward pass (no second forward).
+ * Input gradient of the summed per-point loss (cross-entropy unless given), the per-point loss
+ * values and which points the model already gets wrong at xAdv, all from one forward pass.
  */
 export function lossGradient(
   logits: LogitsFn,
   xAdv: tf.Tensor4D,
   labels: tf.Tensor1D,
-): { grad: tf.Tensor4D; fooled: tf.Tensor1D } {
+  loss: LossFn = crossEntropy,
+): { grad: tf.Tensor4D; fooled: tf.Tensor1D; loss: tf.Tensor1D } {
   let kept: tf.Tensor2D | undefined;
+  let values: tf.Tensor1D | undefined;
   const grad = tf.grad((xx: tf.Tensor) => {
     const z = logits(xx as tf.Tensor4D);
     // Kept past the gradient's own tidy so the early-stop mask needs no second forward.
     kept = tf.keep(z);
-    return crossEntropySum(z, labels);
+    values = tf.keep(loss(z, labels));
+    return tf.sum(values);
   })(xAdv) as tf.Tensor4D;
   const fooled = misclassified(kept!, labels);
-  kept!.dispose();
-  return { grad, fooled };
+  // Kept tensors escape every tidy: hand back a tracked copy so the caller's tidy owns it.
+  const lossValues = values!.clone();
+  tf.dispose([kept!, values!]);
+  return { grad, fooled, loss: lossValues };
 }

@@ -5,16 +5,21 @@ import type { tf } from '../src/tf.js';
 /** Inference-mode logits of a model (no softmax, batch-norm on moving statistics). */
 export type LogitsFn = (x: tf.Tensor4D) => tf.Tensor2D;
 
+/** A per-point loss from logits and labels, to be maximised by the attack. */
+export type LossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Tensor1D;
+
 /** A user mistake in an attack request: printed by the CLI as one line. */
 export class AttackError extends UserError {
   override name = 'AttackError';
 }
 
-export type ParamValue = number | boolean;
+export type ParamValue = number | boolean | string;
 
 /** One attack parameter: its type, default, bounds and a line of help. */
 export interface ParamSpec {
-  type: 'int' | 'number' | 'boolean';
+  type: 'int' | 'number' | 'boolean' | 'choice';
+  /** The allowed values of a 'choice' parameter. */
+  choices?: readonly string[];
   /** Undefined means "optional, no default" (e.g. an absolute step size). */
   default?: ParamValue;
   min?: number;
@@ -37,8 +42,23 @@ export interface AttackContext {
   readonly params: ParamValues;
   /** Projects onto the Linf ball around x and onto [0, 1]. */
   project(xAdv: tf.Tensor): tf.Tensor4D;
-  /** Gradient of the summed cross-entropy at xAdv, and which points it already fools. */
-  gradient(xAdv: tf.Tensor4D): { grad: tf.Tensor4D; fooled: tf.Tensor1D };
+  /**
+   * Gradient of the summed per-point loss at xAdv (the `loss` parameter where the attack has
+   * one, else cross-entropy; or the loss given here), the per-point loss values and which
+   * points xAdv already fools.
+   */
+  gradient(xAdv: tf.Tensor4D, loss?: LossFn): { grad: tf.Tensor4D; fooled: tf.Tensor1D; loss: tf.Tensor1D };
+  /** The loss named by the attack's `loss` parameter (cross-entropy without one). */
+  readonly lossFn: LossFn;
+  /** How points stop: 'none' (earlyStop false), 'freeze' (compact false) or 'compact'. */
+  readonly stopMode: 'none' | 'freeze' | 'compact';
+  /**
+   * Runs `run` on a context restricted to the points `current` does not fool yet (reads one
+   * mask back) and returns `current` with those points replaced by the result: how ensembles,
+   * restarts and target classes spend effort only where it is still needed. `params` replaces
+   * the parameters in the restricted context (an ensemble's member settings).
+   */
+  remaining(current: tf.Tensor4D, run: (sub: AttackContext) => tf.Tensor4D, params?: ParamValues): tf.Tensor4D;
   /** Per-point margin (true logit minus best other logit; negative = fooled). */
   margin(xAdv: tf.Tensor4D): tf.Tensor1D;
   /** Absolute step size from `stepSize` or `relStepSize * epsilon`. */
@@ -80,4 +100,9 @@ export interface AttackDefinition {
   validate?(params: ParamValues): void;
   /** One epsilon, one batch: returns an adversarial batch (the base projects it again). */
   run(ctx: AttackContext): tf.Tensor4D;
+  /**
+   * Ensembles: `run` plus, per member in order, which points were fooled by the time that
+   * member finished (its cumulative success; AutoAttack reports robust accuracy this way).
+   */
+  runMembers?(ctx: AttackContext): { adv: tf.Tensor4D; members: Array<{ name: string; fooled: Uint8Array }> };
 }

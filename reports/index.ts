@@ -8,6 +8,8 @@ import { renderMarkdown, type ReportInput } from './markdown.js';
 import { MODEL_RESULT_SCHEMA, type ModelResult, operatorTitle } from './model-result.js';
 import { gridPng, type Tile } from './png.js';
 import { renderAccuracyVsEps } from './svg.js';
+import { accuracy } from '../src/eval/wilson.js';
+import { accuracyAt } from '../src/eval/minimal-epsilon.js';
 
 export type { ReportInput, ReportProfile, RunSession } from './markdown.js';
 export { toModelResult, familyOf, operatorTitle, MODEL_RESULT_SCHEMA, type ModelResult, type AttackRow, type WorstCaseRow } from './model-result.js';
@@ -48,6 +50,8 @@ export function renderReport(input: Omit<ReportInput, 'models' | 'examplesLegend
       const svg = renderAccuracyVsEps(models, mode, attack, e.epsilons, `Robust accuracy vs epsilon: ${heading} (${input.profile.dataset}, ${input.profile.architecture}); dotted: random noise (worst of its draws)`);
       files.set(name, svg);
     }
+    const withMinimal = models.filter((m) => m.minimalEpsilon);
+    if (withMinimal.length) files.set('accuracy-vs-eps-minimal.svg', minimalEpsilonPlot(withMinimal, input.profile.dataset, input.profile.architecture));
   }
   return files;
 }
@@ -77,4 +81,22 @@ function examplesGrid(results: EvaluateCellResult[]): { png: Buffer; legend: str
     withExamples.map((r) => `${operatorTitle(r.model.model.operator)}`).join(', ') +
     ` (standard training) the ${ex.attack.toUpperCase()} adversarial image at eps ${ex.epsilon} and its perturbation (grey = 0, white/black = +-eps).`;
   return { png: gridPng(tiles, cols), legend };
+}
+
+/** Accuracy vs epsilon implied by the FAB-T minimal epsilons, out to where every model is at chance. */
+function minimalEpsilonPlot(models: ModelResult[], dataset: string, architecture: string): string {
+  const ends = models.map((m) => m.minimalEpsilon!.chanceAt ?? Math.max(...m.minimalEpsilon!.curve.map((c) => c.epsilon)));
+  const top = Math.max(...ends, 1e-3);
+  const grid = Array.from({ length: 10 }, (_, i) => +((top * (i + 1)) / 10).toPrecision(3));
+  return renderAccuracyVsEps(
+    models,
+    'all',
+    'minimal',
+    grid,
+    `Accuracy vs epsilon from FAB-T minimal epsilons (${dataset}, ${architecture}), out to chance level`,
+    (m, e) => {
+      const per = m.minimalEpsilon!.perPoint;
+      return accuracy(Math.round(accuracyAt(per, e) * per.length), per.length);
+    },
+  );
 }

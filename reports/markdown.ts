@@ -63,7 +63,20 @@ export interface ReportInput {
   plugins?: PluginRecord[];
 }
 
-const ATTACK_TITLES: Record<string, string> = { fgsm: 'FGSM', bim: 'BIM', pgd: 'PGD', 'mi-fgsm': 'MI-FGSM', square: 'Square', worst: 'worst case', none: 'none' };
+const ATTACK_TITLES: Record<string, string> = {
+  fgsm: 'FGSM',
+  bim: 'BIM',
+  pgd: 'PGD',
+  'mi-fgsm': 'MI-FGSM',
+  square: 'Square',
+  'apgd-ce': 'APGD-CE',
+  'apgd-dlr': 'APGD-DLR',
+  'apgd-t': 'APGD-T',
+  'fab-t': 'FAB-T',
+  autoattack: 'AutoAttack',
+  worst: 'worst case',
+  none: 'none',
+};
 const TRAINING_TITLES: Record<string, string> = { standard: 'standard training', 'fgsm-at': 'FGSM adv. trained', 'pgd-at': 'PGD adv. trained' };
 const title = (a: string) => ATTACK_TITLES[a] ?? a;
 const trainingTitle = (t: string) => TRAINING_TITLES[t] ?? t;
@@ -195,6 +208,49 @@ function verdictSection(input: ReportInput): string[] {
       ...(unreliable.length ? [`  - rows that do not: ${unreliable.map((r) => `${r.label} at eps ${r.epsilon} (${r.verdict}: ${r.reason})`).join('; ')}.`] : []),
     ];
   });
+}
+
+/** Ensemble rows member by member: robust accuracy after each member (cumulative). */
+function membersSection(input: ReportInput): string[] {
+  const rows = input.models.flatMap((m) => m.results.filter((r) => r.members).map((r) => ({ m, r })));
+  if (!rows.length) return [];
+  const names = rows[0]!.r.members!.map((x) => title(x.attack));
+  return [
+    '## AutoAttack member by member',
+    '',
+    'Robust accuracy (%) after each member, each run only on the test points the earlier members left robust (as AutoAttack reports it); the last column is the ensemble.',
+    '',
+    table(
+      ['model', 'attack', 'eps', ...names.map((n) => `after ${n}`)],
+      rows.map(({ m, r }) => [`\`${m.model.id}\``, r.label, eps(r.epsilon), ...r.members!.map((x) => (x.robust.accuracy * 100).toFixed(1))]),
+    ),
+    '',
+  ];
+}
+
+/** Minimal epsilon per model (FAB-T upper bounds): quartiles with bootstrap intervals, chance. */
+function minimalEpsilonSection(input: ReportInput): string[] {
+  const measured = input.models.filter((m) => m.minimalEpsilon);
+  if (!measured.length) return [];
+  const v = (x: number | null) => (x === null ? 'not fooled' : x.toFixed(4));
+  const ci = (c: [number | null, number | null]) => `[${v(c[0])}, ${v(c[1])}]`;
+  const settings = JSON.stringify(measured[0]!.minimalEpsilon!.params);
+  return [
+    '## Minimal epsilon per test point',
+    '',
+    `The smallest Linf perturbation FAB-T (minimal-norm mode, ${settings}) found per test point (0 for clean mistakes; an upper bound on the true minimum). ` +
+      'Median and quartiles over the test points with 95% bootstrap intervals; the last column is the epsilon at which accuracy reaches chance ' +
+      '(the check `minimal-eps-reaches-chance` fails where it never does).',
+    '',
+    table(
+      ['model', 'median (95% CI)', 'lower quartile (95% CI)', 'upper quartile (95% CI)', 'accuracy at chance from eps'],
+      measured.map((m) => {
+        const s = m.minimalEpsilon!;
+        return [`\`${m.model.id}\``, `${v(s.median)} ${ci(s.ci95.median)}`, `${v(s.q1)} ${ci(s.ci95.q1)}`, `${v(s.q3)} ${ci(s.ci95.q3)}`, s.chanceAt === null ? '**never**' : v(s.chanceAt)];
+      }),
+    ),
+    '',
+  ];
 }
 
 function sanitySection(input: ReportInput): string[] {
@@ -365,6 +421,8 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),
     '',
+    ...membersSection(input),
+    ...minimalEpsilonSection(input),
     '## Sanity checks',
     '',
     ...sanitySection(input),

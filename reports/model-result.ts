@@ -1,6 +1,7 @@
 // One JSON result per model, in RobustBench's spirit: every table, plot and CSV row of a
 // report is derived from these files. Per-point outcomes (base64 bitsets, see
 // src/eval/bits.ts) are kept so that every comparison between models can be paired.
+import { summarizeMinimalEpsilons, type MinimalEpsilonSummary } from './minimal-epsilon.js';
 import { BOUNDED_MAGNITUDES, parseOperatorId } from '../src/ops/options.js';
 import { parseZooId, type TrainingRecipe } from '../models/zoo/index.js';
 import { accuracy, countOnes, encodeBits, worstCaseBits, type Accuracy, type AttackKind, type EvaluationResult, type ModelVerdict, type SanityCheck } from '../src/eval/index.js';
@@ -27,6 +28,8 @@ export interface AttackRow {
   /** Per test point, 1 = robust (base64 bitset of n bits). */
   perPoint: string;
   imagesPerSecond?: number;
+  /** Ensembles (autoattack): robust accuracy after each member, cumulative. */
+  members?: Array<{ attack: string; robust: Accuracy }>;
   /** Noise rows: the accuracy of each draw, and their mean. */
   draws?: Accuracy[];
   mean?: number;
@@ -70,6 +73,8 @@ export interface ModelResult {
   sanity: SanityCheck[];
   /** What each row measures: gradient masking, noise fragility or robustness. */
   verdict: ModelVerdict;
+  /** Minimal epsilon per test point (FAB-T, minimal norm) and its summary, when measured. */
+  minimalEpsilon?: MinimalEpsilonSummary & { attack: string; params: Record<string, unknown>; perPoint: Array<number | null> };
 }
 
 export interface TrainSummary {
@@ -106,6 +111,7 @@ export function toModelResult(r: EvaluationResult, ids: { model: string; source?
         conditional: e.conditionalRobust,
         perPoint: encodeBits(bits(perPoint.robust[`${a.label}@${e.epsilon}`]!)),
         imagesPerSecond: e.imagesPerSecond,
+        ...(e.members ? { members: e.members } : {}),
       })),
     );
   const noiseRows: AttackRow[] = r.noise.map((z) => ({
@@ -153,6 +159,7 @@ export function toModelResult(r: EvaluationResult, ids: { model: string; source?
     ],
     sanity: r.checks,
     verdict: r.verdict,
+    ...(r.minimalEpsilon ? { minimalEpsilon: { ...r.minimalEpsilon, ...summarizeMinimalEpsilons(r.minimalEpsilon.perPoint, r.numClasses, r.seed) } } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 // accuracy-vs-eps plots as standalone SVG: one line per model, readable without the table.
-import type { AttackMode, ModelResult } from './model-result.js';
+import type { Accuracy, AttackMode, ModelResult } from './model-result.js';
 import { operatorTitle } from './model-result.js';
 import { accuracyOf } from './tables.js';
 
@@ -9,13 +9,17 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Robust accuracy against eps (eps 0 = clean accuracy) for one attack. */
+/**
+ * Robust accuracy against eps (eps 0 = clean accuracy) for one attack, or from `lookup`
+ * (e.g. the curve implied by minimal epsilons).
+ */
 export function renderAccuracyVsEps(
   models: ModelResult[],
   mode: AttackMode | 'all',
   attack: string,
   epsilons: number[],
   heading: string,
+  lookup: (m: ModelResult, e: number) => Accuracy | undefined = (m, e) => accuracyOf(m, mode, attack, e),
 ): string {
   const W = 760, H = 460, left = 60, right = 230, top = 40, bottom = 50;
   const pw = W - left - right, ph = H - top - bottom;
@@ -44,7 +48,7 @@ export function renderAccuracyVsEps(
     const color = PALETTE[i % PALETTE.length]!;
     const dash = m.model.training === 'standard' ? '' : ' stroke-dasharray="6 3"';
     const pts = xs
-      .map((e) => [e, e === 0 ? m.evaluation.clean : accuracyOf(m, mode, attack, e)] as const)
+      .map((e) => [e, e === 0 ? m.evaluation.clean : lookup(m, e)] as const)
       .filter(([, a]) => a && a.n > 0)
       .map(([e, a]) => `${x(e).toFixed(1)},${y(a!.accuracy).toFixed(1)}`);
     if (pts.length === 0) return;

@@ -43,7 +43,7 @@ describe('dcnet bench (tiny profile)', () => {
     const r = dcnet(['bench', '--profile', 'tiny', '--out', single, '--zoo', zoo, '--jobs', '2', '--no-progress']);
     expect(r.stderr).toMatch(/backend: wasm/);
     expect(r.stderr).toMatch(/5 cells run, 0 already done, 0 failed/);
-    for (const f of ['report.md', 'results.csv', 'profile.json', 'examples.png', 'accuracy-vs-eps-white-box-bim.svg', 'results.jsonl']) {
+    for (const f of ['report.md', 'results.csv', 'profile.json', 'examples.png', 'accuracy-vs-eps-white-box-bim.svg', 'accuracy-vs-eps-minimal.svg', 'results.jsonl']) {
       expect(existsSync(join(single, f)), f).toBe(true);
     }
     expect(readdirSync(join(single, 'models'))).toHaveLength(2);
@@ -51,6 +51,9 @@ describe('dcnet bench (tiny profile)', () => {
     expect(md).toContain('| attack | baseline | TanhConv |');
     expect(md).toMatch(/\| BIM \| \d+\.\d \(\d+\.\d–\d+\.\d\) \| \d+\.\d/);
     expect(md).toContain('`fashion-mnist-embedded/small-cnn/standard/standard/s1`');
+    // FAB-T minimal epsilons: one row per model, median with its bootstrap interval.
+    expect(md).toContain('## Minimal epsilon per test point');
+    expect(md).toMatch(/\| `fashion-mnist-embedded\/small-cnn\/standard\/standard\/s0` \| \d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\]/);
     // A second run finds every cell done and runs nothing.
     const again = dcnet(['bench', '--profile', 'tiny', '--out', single, '--zoo', zoo, '--no-progress']);
     expect(again.stderr).toMatch(/0 cells run, 5 already done/);

@@ -196,6 +196,7 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
       batch: e.batch,
       seed: e.seed,
       keepPerPoint: true,
+      ...(e.minimalEpsilon ? { minimalEpsilon: e.minimalEpsilon } : {}),
       transferCache: transferCacheFor(cell.source.id),
       onProgress: (p) => progress(`${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon}` : ''} ${p.pointsDone}/${p.pointsTotal}`),
     });

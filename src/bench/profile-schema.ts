@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { attackNames, getAttack } from '../../attacks/registry.js';
 import { resolveParams } from '../../attacks/params.js';
+import { MINIMAL_EPSILON_ATTACK } from '../eval/minimal-epsilon.js';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { TRAININGS } from '../../models/zoo/registry.js';
 import { DATASET_NAMES } from '../data/datasets.js';
@@ -106,6 +107,8 @@ export const ProfileSchema = strict({
     }),
     /** Score-based black-box check against gradient masking (Square). */
     scoreBased: AttackSpecSchema,
+    /** Minimal epsilon per test point: FAB-T's parameters (minimal-norm mode); absent: not measured. */
+    minimalEpsilon: z.record(z.string(), z.unknown()).optional(),
     seed: seed(),
   }),
 }).superRefine((p, ctx) => {
@@ -134,6 +137,13 @@ export const ProfileSchema = strict({
   for (const [path, a] of attacks) {
     if (a.epsilons && !a.epsilons.includes(e.tableEpsilon)) {
       issue([...path, 'epsilons'], `the epsilons of ${a.name} must include the table epsilon ${e.tableEpsilon}`);
+    }
+  }
+  if (e.minimalEpsilon) {
+    try {
+      resolveParams(getAttack(MINIMAL_EPSILON_ATTACK), e.minimalEpsilon);
+    } catch (err) {
+      issue(['evaluation', 'minimalEpsilon'], (err as Error).message);
     }
   }
   if (attackNames().includes(e.scoreBased.name) && getAttack(e.scoreBased.name).needs !== 'outputs') {

@@ -42,6 +42,10 @@ const QUICK: BenchProfile = {
       // The effort check: the same PGD with 1.5x the steps and 2 restarts on the same test
       // points, at the table epsilon only (3x one PGD run there: about 9 s per model on 2 idle cores).
       { name: 'pgd', params: { steps: 15, relStepSize: 0.25, restarts: 2 }, epsilons: [0.1] },
+      // AutoAttack's ensemble at the table epsilon, at a budget that fits the 15 minutes
+      // (standard: 100 steps, 9 targets, 100 FAB steps, 5000 queries); each member runs only
+      // on the test points the earlier ones left robust.
+      { name: 'autoattack', params: { steps: 20, targets: 2, fabSteps: 10, queries: 60 }, epsilons: [0.1] },
     ],
     transfer: {
       source: { operator: 'standard', training: 'standard', seed: 1 },
@@ -51,6 +55,8 @@ const QUICK: BenchProfile = {
     // forward pass: ~0.25 s for 300 test points on an idle core): the table epsilon only, p_init
     // 0.8 as published, 60 queries; it stops once every test point is fooled.
     scoreBased: { name: 'square', params: { queries: 60 }, epsilons: [0.1] },
+    // FAB-T minimal epsilons (an upper bound per test point): one target class, 10 steps.
+    minimalEpsilon: { targets: 1, steps: 10 },
     seed: 0,
   },
 };
@@ -78,12 +84,16 @@ const PAPER: BenchProfile = {
       { name: 'pgd', params: { steps: 20, relStepSize: 0.1, restarts: 1 } },
       // The effort check at the table epsilon.
       { name: 'pgd', params: { steps: 50, relStepSize: 0.1, restarts: 5 }, epsilons: [8 / 255] },
+      // AutoAttack, standard version, at the table epsilon.
+      { name: 'autoattack', epsilons: [8 / 255] },
     ],
     transfer: {
       source: { operator: 'standard', training: 'standard', seed: 1 },
       attacks: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 10, relStepSize: 0.25 } }],
     },
     scoreBased: { name: 'square', params: { queries: 1000 } },
+    // FAB-T minimal epsilons at AutoAttack's FAB-T settings (9 targets, 100 steps).
+    minimalEpsilon: {},
     seed: 0,
   },
 };

@@ -2,8 +2,9 @@
 // epsilon, the noise baseline and (once) the check probes. Returns plain data only,
 // so it can be merged, checkpointed and resumed.
 import { tf } from '../tf.js';
-import { AttackError, lossGradient, misclassified, perturb, type LogitsFn } from '../../attacks/index.js';
+import { AttackError, lossGradient, misclassified, perturb, perturbWithMembers, type LogitsFn } from '../../attacks/index.js';
 import type { CheckInputs } from './checks.js';
+import { minimalEpsilons } from './minimal-epsilon.js';
 import type { Plan } from './plan.js';
 import { countOnes } from './wilson.js';
 
@@ -14,6 +15,8 @@ export interface RunOutcome {
   attacked: number;
   maxPerturbation: number;
   invalidPoints: number;
+  /** Ensembles: per member, '0'/'1' per point robust after that member (cumulative). */
+  members?: Array<{ attack: string; robust: string }>;
 }
 
 export interface BatchOutcome {
@@ -30,6 +33,8 @@ export interface BatchOutcome {
   noise: string[][];
   identity?: CheckInputs['identity'];
   collapse?: CheckInputs['collapse'];
+  /** Minimal epsilon per point of the batch (when requested; see minimal-epsilon.ts). */
+  minimalEpsilon?: Array<number | null>;
 }
 
 /**
@@ -60,6 +65,8 @@ export interface BatchContext {
   transferCache?: TransferCache;
   /** Run the check probes on this batch (the first batch that has clean-correct points). */
   runProbes: boolean;
+  /** FAB-T parameters for minimal epsilons per point; absent: not computed. */
+  minimalEpsilon?: Record<string, unknown>;
   onRun?: (plan: Plan, epsilon: number) => void;
 }
 
@@ -145,15 +152,22 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
             continue;
           }
           const t0 = performance.now();
-          const adv =
+          const { adv, members } =
             plan.kind === 'transfer' && ctx.transferCache
-              ? cachedTransfer(ctx.transferCache, plan, eps, x, y, idx, start, seed, on)
-              : perturb(plan.attack, on, xa, ya, eps, plan.params, seed);
+              ? { adv: cachedTransfer(ctx.transferCache, plan, eps, x, y, idx, start, seed, on), members: undefined }
+              : perturbWithMembers(plan.attack, on, xa, ya, eps, plan.params, seed);
           const fooled = fooledBy(target, adv, ya);
           const seconds = (performance.now() - t0) / 1000;
           const v = validity(adv, xa, eps);
           adv.dispose();
-          out.runs.push({ robust: robustBits(m, correctIdx, fooled), seconds, attacked: correctIdx.length, maxPerturbation: v.maxPerturbation, invalidPoints: v.invalid });
+          out.runs.push({
+            robust: robustBits(m, correctIdx, fooled),
+            seconds,
+            attacked: correctIdx.length,
+            maxPerturbation: v.maxPerturbation,
+            invalidPoints: v.invalid,
+            ...(members ? { members: members.map((mb) => ({ attack: mb.name, robust: robustBits(m, correctIdx, mb.fooled) })) } : {}),
+          });
           ctx.onRun?.(plan, eps);
         }
       }
@@ -166,6 +180,12 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
           noisy.dispose();
         }
         out.noise.push(draws);
+      }
+      if (ctx.minimalEpsilon) {
+        // Attacked on the clean-correct points only; clean mistakes have minimal epsilon 0.
+        const found = correctIdx.length ? minimalEpsilons(target, xa, ya, ctx.minimalEpsilon, seed) : [];
+        out.minimalEpsilon = new Array<number | null>(m).fill(0);
+        correctIdx.forEach((j, k) => (out.minimalEpsilon![j] = found[k]!));
       }
       if (ctx.withChecks && ctx.runProbes && correctIdx.length) {
         out.identity = identityProbe(ctx, xa, ya, seed);

@@ -8,8 +8,9 @@ import { evaluateBatch, LARGE_EPS, type BatchOutcome, type TransferCache } from 
 import { dataHash, openCheckpoint, saveBatch } from './checkpoint.js';
 import { runChecks, type CheckInputs, type RunRecord } from './checks.js';
 import { checkInputRange, checkLabels } from './inputs.js';
+import { MINIMAL_EPSILON_ATTACK, reachesChance } from './minimal-epsilon.js';
 import { buildPlans, NOISE_DRAWS, noiseEpsilons, resolveModel, type AttackRequest, type ModelRef } from './plan.js';
-import type { AttackResult, EvaluationResult } from './types.js';
+import type { AttackResult, EpsilonResult, EvaluationResult } from './types.js';
 import { verdicts } from './verdicts.js';
 import { accuracy, countOnes } from './wilson.js';
 
@@ -47,6 +48,11 @@ export interface EvaluateOptions extends ModelRef {
   keepPerPoint?: boolean;
   /** Told what was skipped when reading the checkpoint (torn lines of a killed run). */
   onWarning?(message: string): void;
+  /**
+   * Minimal epsilon per test point from FAB-T as a minimal-norm attack (these are its
+   * parameters; {} for AutoAttack's), with the check that the accuracy curve reaches chance.
+   */
+  minimalEpsilon?: Record<string, unknown>;
   /** JSON-lines file: finished batches are saved there and a rerun resumes from it. */
   checkpoint?: string;
   /**
@@ -103,6 +109,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
         noiseEps,
         noiseDraws: NOISE_DRAWS,
         ...(pluginCode.length ? { plugins: pluginCode } : {}),
+        minimalEpsilon: opts.minimalEpsilon ?? null,
       }, opts.onWarning)
     : new Map<number, BatchOutcome>();
 
@@ -129,6 +136,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
           seed,
           ...(opts.transferCache ? { transferCache: opts.transferCache } : {}),
           runProbes: !outcomes.some((o) => o.identity),
+          ...(opts.minimalEpsilon ? { minimalEpsilon: opts.minimalEpsilon } : {}),
           onRun: (p, eps) => opts.onProgress?.({ label: p.label, epsilon: eps, pointsDone: start, pointsTotal: n, resumedPoints }),
         },
         start,
@@ -200,6 +208,7 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
         imagesPerSecond: seconds > 0 ? attacked / seconds : 0,
         maxPerturbation,
         invalidPoints,
+        ...membersOf(outcomes, i, n),
       };
     }),
   }));
@@ -223,7 +232,9 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     probabilityRows: { rows: n, probabilityLike: sum((o) => o.probabilityLike) },
     tolerance: Math.max(1, Math.ceil(0.01 * n)),
   };
+  const minimalEps = opts.minimalEpsilon ? outcomes.flatMap((o) => o.minimalEpsilon ?? []) : undefined;
   const checks = runChecks(checkInputs);
+  if (minimalEps) checks.push(reachesChance(minimalEps, first.numClasses));
   const result: EvaluationResult = {
     version: VERSION,
     backend: tf.getBackend(),
@@ -246,6 +257,7 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     verdict: verdicts(checkInputs, checks),
     seconds: col.seconds,
   };
+  if (minimalEps) result.minimalEpsilon = { attack: MINIMAL_EPSILON_ATTACK, params: opts.minimalEpsilon!, perPoint: minimalEps };
   if (opts.keepPerPoint) {
     const bits = (a: Uint8Array) => Array.from(a, (v) => (v ? '1' : '0')).join('');
     result.perPoint = {
@@ -255,6 +267,19 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     };
   }
   return result;
+}
+
+/** An ensemble's per-member cumulative robust accuracy over all batches (if it has members). */
+function membersOf(outcomes: BatchOutcome[], i: number, n: number): Pick<EpsilonResult, 'members'> {
+  const first = outcomes.find((o) => o.runs[i]!.members)?.runs[i]!.members;
+  if (!first) return {};
+  return {
+    members: first.map((mb, k) => ({
+      attack: mb.attack,
+      // A batch without clean-correct points ran nothing: its points count as not robust.
+      robust: accuracy(countOnes(concatBits(outcomes, (o) => o.runs[i]!.members?.[k]?.robust ?? o.runs[i]!.robust)), n),
+    })),
+  };
 }
 
 /** Check 3 from the requested runs: the strongest iterative white-box run at eps >= 0.3. */

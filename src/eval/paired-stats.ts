@@ -76,7 +76,7 @@ export function mcnemarComparison(a: Uint8Array, bFlags: Uint8Array): PairedResu
 export const BOOTSTRAP_REPLICATES = 2000;
 
 /** Inverse of the empirical distribution function (the smallest value with F(v) >= q). */
-function quantile(sorted: Float64Array, q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 

@@ -32,6 +32,8 @@ export interface EpsilonResult {
   maxPerturbation: number;
   /** Points whose result left the ball or [0, 1], or held NaN/Inf (must be 0). */
   invalidPoints: number;
+  /** Ensembles (autoattack): robust accuracy after each member in order (cumulative, as AutoAttack reports). */
+  members?: Array<{ attack: string; robust: Accuracy }>;
 }
 
 export interface AttackResult {
@@ -42,7 +44,7 @@ export interface AttackResult {
   kind: AttackKind;
   norm: 'linf';
   /** Parameters as used, defaults filled in. */
-  params: Record<string, number | boolean | undefined>;
+  params: Record<string, number | boolean | string | undefined>;
   /** The source model's name, for transfer attacks. */
   source?: string;
   /** True for runs the engine added for its sanity checks (FGSM reference). */
@@ -69,7 +71,8 @@ export type CheckId =
   | 'random-noise-baseline'
   | 'input-gradients'
   | 'inside-ball-and-bounds'
-  | 'logits-not-probabilities';
+  | 'logits-not-probabilities'
+  | 'minimal-eps-reaches-chance';
 
 /** One sanity check from the spec. A failed check is a flag shown in every report. */
 export interface SanityCheck {
@@ -108,6 +111,11 @@ export interface EvaluationResult {
   checks: SanityCheck[];
   /** The failed checks (a subset of `checks`), for the report's flag column. */
   flags: SanityCheck[];
+  /**
+   * Minimal epsilon per test point (FAB-T as a minimal-norm attack), when requested: 0 for
+   * clean mistakes, null where no adversarial example was found.
+   */
+  minimalEpsilon?: { attack: string; params: Record<string, unknown>; perPoint: Array<number | null> };
   /** What each row measures: gradient masking, noise fragility or robustness (see verdicts.ts). */
   verdict: ModelVerdict;
   /**

@@ -35,6 +35,7 @@ interface AttackOptions {
   restarts?: number;
   queries?: number;
   decay?: number;
+  loss?: string;
   checks: boolean;
   allowProbabilities?: boolean;
   json?: boolean;
@@ -49,20 +50,21 @@ export function attackRequests(opts: AttackOptions): AttackRequest[] {
   const epsilons = opts.eps;
   // Refuse bad epsilons and parameters before any data or model is loaded.
   epsilons.forEach(checkEpsilon);
-  const shared: Array<[string, string, number | undefined]> = [
+  const shared: Array<[string, string, number | string | undefined]> = [
     ['--steps', 'steps', opts.steps],
     ['--step-size', 'stepSize', opts.stepSize],
     ['--rel-step-size', 'relStepSize', opts.relStepSize],
     ['--restarts', 'restarts', opts.restarts],
     ['--queries', 'queries', opts.queries],
     ['--decay', 'decay', opts.decay],
+    ['--loss', 'loss', opts.loss],
   ];
   const names = opts.attack.split(',').map((s) => s.trim()).filter(Boolean);
   if (!names.length) throw new UsageError('--attack: give at least one attack name.');
   const requests = names.map((full) => {
     const transfer = full.startsWith('transfer:');
     const def = getAttack(transfer ? full.slice('transfer:'.length) : full);
-    const params: Record<string, number> = {};
+    const params: Record<string, number | string> = {};
     for (const [, key, value] of shared) if (value !== undefined && key in def.params) params[key] = value;
     resolveParams(def, params);
     return { name: def.name, epsilons, params, transfer };
@@ -166,6 +168,7 @@ export function registerAttack(program: Command): void {
     .option('--restarts <n>', 'random restarts (pgd)', parseInteger('--restarts'))
     .option('--queries <n>', 'queries per point (square)', parseInteger('--queries'))
     .option('--decay <mu>', 'momentum decay (mi-fgsm)', parseNumber('--decay'))
+    .option('--loss <name>', 'loss of fgsm, bim, pgd, mi-fgsm: ce, cw (logit margin) or dlr')
     .option('--no-checks', 'skip the sanity-check probes (eps-0 identity, collapse, FGSM reference, noise)')
     .option('--allow-probabilities', 'attack a model that outputs probabilities (flagged) instead of refusing')
     .option('--json', 'print the full result as JSON')
