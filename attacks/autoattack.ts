@@ -7,7 +7,7 @@ import { apgdT } from './apgd-t.js';
 import { fabT } from './fab-t.js';
 import { compactParam, resolveParams, targetsParam } from './params.js';
 import { square } from './square.js';
-import { misclassified } from './tensor-ops.js';
+import { misclassified, readMask } from './tensor-ops.js';
 import type { AttackContext, AttackDefinition, ParamValues } from './types.js';
 
 /** The members in AutoAttack's order, with their settings taken from the ensemble's parameters. */
@@ -36,7 +36,7 @@ export function runAutoAttack(ctx: AttackContext): AutoAttackRun {
     current.dispose();
     current = tf.tidy(() => ctx.project(next));
     next.dispose();
-    const fooled = tf.tidy(() => misclassified(ctx.logits(current), ctx.labels)).dataSync() as Uint8Array;
+    const fooled = readMask(() => misclassified(ctx.logits(current), ctx.labels));
     members.push({ name: def.name, params, fooled: Uint8Array.from(fooled) });
   }
   return { adv: current, members };

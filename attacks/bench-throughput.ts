@@ -21,7 +21,7 @@ import { buildModel } from '../models/architectures.js';
 import { loadZooModel, modelDir, resolveZooDir, trainModel } from '../models/zoo/index.js';
 import { logitsOf } from './model.js';
 import { perturb } from './base.js';
-import { lossGradient, misclassified } from './tensor-ops.js';
+import { lossGradient, misclassified, readMask } from './tensor-ops.js';
 import type { LogitsFn } from './types.js';
 
 export interface ThroughputRow {
@@ -115,7 +115,7 @@ export async function attackCosts(options: { backend: string; operators: string[
         const y = tf.tensor1d(test.labels.subarray(start, start + m), 'int32');
         const t0 = performance.now();
         const adv = perturb(a.attack, logits, x, y, options.eps, a.params, 0);
-        const wrong = tf.tidy(() => misclassified(logits(adv), y)).dataSync();
+        const wrong = readMask(() => misclassified(logits(adv), y));
         seconds += (performance.now() - t0) / 1000;
         robust += Array.from(wrong).filter((v) => !v).length;
         tf.dispose([x, y, adv]);

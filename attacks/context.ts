@@ -6,7 +6,7 @@ import { crossEntropy, lossByName } from './losses.js';
 import { resolveStepSize } from './params.js';
 import { SeededRandom } from '../src/random.js';
 import { pointLoop, reassemble, type StopMode } from './point-loop.js';
-import { lossGradient, marginOf, misclassified, projectLinf, selectPoints } from './tensor-ops.js';
+import { lossGradient, marginOf, misclassified, projectLinf, readMask, selectPoints } from './tensor-ops.js';
 import type { AttackContext, LogitsFn, LossFn, ParamValues } from './types.js';
 
 /** How an attack's points stop: from its `earlyStop` and `compact` parameters (default: compact). */
@@ -55,19 +55,21 @@ export function createContext(
   }
 
   function remaining(current: tf.Tensor4D, run: (sub: AttackContext) => tf.Tensor4D, subParams: ParamValues = params): tf.Tensor4D {
-    const fooled = tf.tidy(() => misclassified(logits(current), labels)).dataSync() as Uint8Array;
+    const fooled = readMask(() => misclassified(logits(current), labels));
     const left: number[] = [];
     const done: number[] = [];
     fooled.forEach((f, i) => (f ? done : left).push(i));
     // Drawn even when nothing is left, so later seeds do not depend on earlier outcomes.
     const subSeed = nextSeed();
     if (!left.length) return current.clone();
-    if (!done.length) return run(createContext(logits, x, labels, epsilon, subParams, subSeed));
+    // In a tidy: whatever the sub-run leaves behind is freed with it.
+    const runOn = (xs: tf.Tensor4D, ys: tf.Tensor1D) => tf.tidy(() => run(createContext(logits, xs, ys, epsilon, subParams, subSeed)));
+    if (!done.length) return runOn(x, labels);
     const [xs, ys, cd] = tf.tidy(() => {
       const l = tf.tensor1d(left, 'int32');
       return [tf.gather(x, l), tf.gather(labels, l), tf.gather(current, tf.tensor1d(done, 'int32'))];
     });
-    const adv = run(createContext(logits, xs as tf.Tensor4D, ys as tf.Tensor1D, epsilon, subParams, subSeed));
+    const adv = runOn(xs as tf.Tensor4D, ys as tf.Tensor1D);
     tf.dispose([xs!, ys!]);
     return reassemble(
       [

@@ -7,7 +7,7 @@ import { AttackError, type AttackDefinition } from './types.js';
 /** Lower-case words joined by '-': usable in `--attack a,b` and `transfer:<name>`. */
 const NAME = /^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/;
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const PARAM_TYPES = ['int', 'number', 'boolean'];
+const PARAM_TYPES = ['int', 'number', 'boolean', 'choice'];
 
 function oneOf(where: string, field: string, value: unknown, allowed: readonly unknown[]): void {
   if (!allowed.includes(value)) {
@@ -22,7 +22,7 @@ function checkParams(where: string, name: string, params: unknown): void {
   for (const [key, spec] of Object.entries(params as Record<string, unknown>)) {
     const at = `${where}: parameter '${key}'`;
     if (!PARAM_NAME.test(key)) throw new AttackError(`${at}: the name must be an identifier (letters, digits, '_').`);
-    if (typeof spec !== 'object' || spec === null) throw new AttackError(`${at}: must be an object {type, default?, min?, max?, help}.`);
+    if (typeof spec !== 'object' || spec === null) throw new AttackError(`${at}: must be an object {type, default?, min?, max?, choices?, help}.`);
     const s = spec as Record<string, unknown>;
     oneOf(at, 'type', s.type, PARAM_TYPES);
     if (typeof s.help !== 'string' || !s.help.trim()) throw new AttackError(`${at}: 'help' must be a non-empty string.`);
@@ -32,11 +32,20 @@ function checkParams(where: string, name: string, params: unknown): void {
       if (s.type === 'boolean') throw new AttackError(`${at}: a boolean parameter has no '${bound}'.`);
       if (typeof b !== 'number' || !Number.isFinite(b)) throw new AttackError(`${at}: '${bound}' must be a finite number, got ${JSON.stringify(b)}.`);
     }
+    if (s.type === 'choice') {
+      const c = s.choices;
+      if (!Array.isArray(c) || c.length === 0 || !c.every((v) => typeof v === 'string')) {
+        throw new AttackError(`${at}: a choice parameter needs 'choices', a non-empty list of strings.`);
+      }
+      if (s.min !== undefined || s.max !== undefined) throw new AttackError(`${at}: a choice parameter has no 'min' or 'max'.`);
+    } else if (s.choices !== undefined) {
+      throw new AttackError(`${at}: only a choice parameter has 'choices'.`);
+    }
     if (typeof s.min === 'number' && typeof s.max === 'number' && s.min > s.max) {
       throw new AttackError(`${at}: 'min' ${s.min} is above 'max' ${s.max}.`);
     }
-    const unknown = Object.keys(s).filter((k) => !['type', 'default', 'min', 'max', 'help'].includes(k));
-    if (unknown.length) throw new AttackError(`${at}: unknown field(s) ${unknown.join(', ')}; allowed: type, default, min, max, help.`);
+    const unknown = Object.keys(s).filter((k) => !['type', 'default', 'min', 'max', 'choices', 'help'].includes(k));
+    if (unknown.length) throw new AttackError(`${at}: unknown field(s) ${unknown.join(', ')}; allowed: type, default, min, max, choices, help.`);
     // The default must itself be a valid value (the message names the attack and parameter).
     if (s.default !== undefined) checkValue(name, key, spec as Parameters<typeof checkValue>[2], s.default);
   }

@@ -56,3 +56,11 @@ export function lossGradient(
   tf.dispose([kept!, values!]);
   return { grad, fooled, loss: lossValues };
 }
+
+/** Reads back a per-point mask computed in `f` (e.g. which points are fooled) and frees it. */
+export function readMask(f: () => tf.Tensor): Uint8Array {
+  const t = tf.tidy(f);
+  const values = t.dataSync() as Uint8Array;
+  t.dispose();
+  return values;
+}
