@@ -45,11 +45,15 @@ async function savedModel(dir: string, seed: number): Promise<void> {
 describe('dcnet bench', () => {
   let profile: string;
   beforeAll(() => {
-    // The tiny profile on MNIST from an empty folder: every training cell fails at once.
+    // The tiny profile on an MNIST folder with a test split and no training split: the
+    // profile passes its checks (they read the test split), then every training cell fails.
     const tiny = JSON.parse(dcnet('bench', '--print-profile', 'tiny').stdout);
-    mkdirSync(join(root, 'empty-data'));
+    const data = join(root, 'test-split-only');
+    mkdirSync(data);
+    writeIdxDataset(data, { train: 1, test: tiny.evaluation.n, side: 28, gzip: false, seed: 3 });
+    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte']) rmSync(join(data, f));
     profile = join(root, 'failing.json');
-    writeFileSync(profile, JSON.stringify({ ...tiny, name: 'failing', dataset: 'mnist', data: join(root, 'empty-data') }));
+    writeFileSync(profile, JSON.stringify({ ...tiny, name: 'failing', dataset: 'mnist', data }));
   });
 
   it('exits non-zero when cells fail and names them', () => {
