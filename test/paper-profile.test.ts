@@ -30,6 +30,8 @@ writeFileSync(
       whiteBox: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 2, relStepSize: 0.5 } }],
       transfer: { attacks: [{ name: 'fgsm' }] },
       scoreBased: { name: 'square', params: { queries: 4 } },
+      // The paper's minimal epsilons run FAB-T at AutoAttack's full settings: cut down too.
+      minimalEpsilon: { targets: 1, steps: 2 },
     },
   }),
 );
