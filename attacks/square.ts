@@ -2,7 +2,7 @@
 // Needs only the model's outputs, so it is the standard check against gradient masking.
 import { tf } from '../src/tf.js';
 import { SeededRandom } from '../src/random.js';
-import { selectPoints } from './tensor-ops.js';
+import { readMask, selectPoints } from './tensor-ops.js';
 import type { AttackContext, AttackDefinition } from './types.js';
 
 /**
@@ -54,10 +54,7 @@ export function proposalFractions(pInit: number, queries: number): number[] {
 const ALL_FOOLED_CHECK_EVERY = 20;
 
 function allFooled(margin: tf.Tensor1D): boolean {
-  const t = tf.tidy(() => tf.all(tf.less(margin, 0)));
-  const v = t.dataSync()[0] === 1;
-  t.dispose();
-  return v;
+  return readMask(() => tf.all(tf.less(margin, 0)))[0] === 1;
 }
 
 export const square: AttackDefinition = {
