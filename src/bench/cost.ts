@@ -5,7 +5,7 @@ import { getAttack } from '../../attacks/registry.js';
 import { resolveParams } from '../../attacks/params.js';
 import { parseZooId, resolveRecipe } from '../../models/zoo/index.js';
 import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
-import { trainOverrides } from './executors.js';
+import { trainOverrides } from './recipe-match.js';
 import type { AttackSpec, BenchProfile } from './profile.js';
 
 /** Images through each step kind. */

@@ -5,18 +5,15 @@ import { clearTransferCache, evaluate, type AttackRequest, type TransferCache } 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockBusy } from '../io/lock.js';
-import { recipeMismatch } from '../../models/zoo/recipe.js';
+import { profileRecipeMismatch, trainOverrides } from './recipe-match.js';
 import {
   loadZooModel,
   MANIFEST_JSON,
   modelDir,
-  parseZooId,
-  resolveRecipe,
   resolveZooDir,
   trainModel,
   verifyZooModel,
   ZooError,
-  type RecipeOverrides,
   type ZooManifest,
 } from '../../models/zoo/index.js';
 import { exampleSet } from '../../reports/examples.js';
@@ -56,25 +53,12 @@ function dataset(profile: BenchProfile, split: 'train' | 'test', limit?: number)
   return d;
 }
 
-export function trainOverrides(profile: BenchProfile, training: string): RecipeOverrides {
-  return {
-    epochs: profile.train.epochs,
-    batchSize: profile.train.batch,
-    learningRate: profile.train.lr,
-    ...(training === 'standard' ? {} : { epsilon: profile.train.eps }),
-    ...(profile.train.limit ? { trainLimit: profile.train.limit } : {}),
-  };
-}
-
 /** The zoo's complete model if it was trained with this recipe; undefined if there is none. */
 function reusable(id: string, setup: WorkerSetup): ZooManifest | undefined {
   if (!existsSync(join(modelDir(id, resolveZooDir(setup.zooDir)), MANIFEST_JSON))) return undefined;
   // A model that is there must be intact (checksums) and trained as the profile says.
   const { manifest } = verifyZooModel(id, { zooDir: setup.zooDir });
-  const wanted = resolveRecipe(parseZooId(id), trainOverrides(setup.profile, parseZooId(id).training));
-  const mismatch =
-    recipeMismatch(manifest.recipe, wanted) ??
-    (manifest.recipe.epochs !== wanted.epochs ? `epochs: zoo ${manifest.recipe.epochs}, profile ${wanted.epochs}` : undefined);
+  const mismatch = profileRecipeMismatch(manifest, setup.profile, id);
   if (mismatch) {
     throw new ZooError(
       `The zoo already holds ${id}, trained with other settings (${mismatch}). ` +
@@ -99,8 +83,15 @@ function trainSummary(id: string, manifest: ZooManifest, reused: boolean): Train
 /** How often a train cell checks whether another process finished training its model. */
 const LOCK_POLL_MS = 2000;
 
+/** The zoo a model is read from: its profile's committed zoo when the run uses it, else the run's. */
+function zooOf(id: string, setup: WorkerSetup): string {
+  return setup.committed?.[id] ?? setup.zooDir;
+}
+
 async function runTrain(cell: TrainCell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult> {
   const { id } = cell.model;
+  const committed = setup.committed?.[id];
+  if (committed) return trainSummary(id, verifyZooModel(id, { zooDir: committed }).manifest, true);
   for (;;) {
     const existing = reusable(id, setup);
     if (existing) return trainSummary(id, existing, true);
@@ -180,8 +171,8 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
   const { profile } = setup;
   const e = profile.evaluation;
   const test = dataset(profile, 'test', e.n);
-  const target = await loadZooModel(cell.model.id, { zooDir: setup.zooDir });
-  const source = await loadZooModel(cell.source.id, { zooDir: setup.zooDir });
+  const target = await loadZooModel(cell.model.id, { zooDir: zooOf(cell.model.id, setup) });
+  const source = await loadZooModel(cell.source.id, { zooDir: zooOf(cell.source.id, setup) });
   try {
     const requests = attackRequests(profile);
     const result = await evaluate({

@@ -77,6 +77,8 @@ export interface SessionRecord {
   backend: string;
   ran: number;
   failed: number;
+  /** The machine (CPU model, cores, Node) and its 1-minute load average at the start and the end. */
+  machine?: { cpu: string; cores: number; node: string; loadAverage: [number, number] };
 }
 
 export function appendSession(runDir: string, s: SessionRecord): void {

@@ -1,6 +1,7 @@
 // `dcnet bench`: runs the profile's cells in parallel worker threads (p-limit), appends each
 // result as soon as its cell ends, and skips cells that already have a result (resume).
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { PACKAGE_ROOT } from '../version.js';
@@ -13,6 +14,7 @@ import type { PluginRecord } from '../../attacks/index.js';
 import { WorkerPool } from './worker-pool.js';
 import type { SourceDone } from './executors.js';
 import { UserError } from '../errors.js';
+import { resolveModelSources, type ModelSourceMode } from './published.js';
 
 export interface BenchOptions {
   profile: BenchProfile;
@@ -25,6 +27,10 @@ export interface BenchOptions {
   progress?: boolean;
   /** Attack plugins already loaded in this process; every worker loads them too. */
   plugins?: PluginRecord[];
+  /** Use the profile's committed models (default), never (`retrain`), or train nothing (`no-train`). */
+  models?: ModelSourceMode;
+  /** Where published results live (tests); default the package's `results/`. */
+  publishedRoot?: string;
 }
 
 export interface WorkerSetup {
@@ -33,6 +39,8 @@ export interface WorkerSetup {
   backend: string;
   shard: string;
   plugins: PluginRecord[];
+  /** Model id -> committed zoo, for the models read from the profile's published results. */
+  committed?: Record<string, string>;
 }
 
 export interface BenchOutcome {
@@ -80,12 +88,23 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
 
 async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
   const started = Date.now();
+  const loadBefore = loadavg()[0]!;
   const plugins = opts.plugins ?? [];
   pinProfile(opts.runDir, opts.profile);
   pinPlugins(opts.runDir, plugins);
   const cells = shardCells(planCells(opts.profile), opts.shard);
   const { records, torn } = readRecords(opts.runDir);
   const todo = cells.filter((c) => !records.has(c.id));
+  // Committed models are checked (checksums, recipe) here, before any cell runs.
+  const ids = new Set(todo.flatMap((c) => (c.kind === 'train' ? [c.model.id] : [c.model.id, c.source.id])));
+  const sources = resolveModelSources(opts.profile, [...ids], {
+    zooDir: opts.zooDir,
+    mode: opts.models ?? 'default',
+    ...(opts.publishedRoot ? { root: opts.publishedRoot } : {}),
+  });
+  for (const note of sources.notes) process.stderr.write(`bench: ${note}\n`);
+  const committedCount = Object.keys(sources.committed).length;
+  if (committedCount) process.stderr.write(`bench: ${committedCount} committed model(s) verified; they are attacked, not trained (--retrain trains your own)\n`);
   const remainingByKind = new Map<string, number>();
   for (const c of todo) remainingByKind.set(c.kind, (remainingByKind.get(c.kind) ?? 0) + 1);
   const shardName = `${opts.shard.index}/${opts.shard.count}`;
@@ -102,7 +121,7 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
 
   const jobs = Math.max(1, Math.min(opts.jobs, todo.length));
   const progress = new RunProgress(cells.length, remainingByKind, jobs, outcome.alreadyDone, opts.progress === false ? devNull() : process.stderr);
-  const setup: WorkerSetup = { profile: opts.profile, zooDir: opts.zooDir, backend: opts.backend, shard: shardName, plugins };
+  const setup: WorkerSetup = { profile: opts.profile, zooDir: opts.zooDir, backend: opts.backend, shard: shardName, plugins, committed: sources.committed };
   const pool = new WorkerPool(jobs, WORKER_FILE, setup, (id, text, fraction) => progress.update(id, text, fraction));
   const limit = pLimit(jobs);
   const finished = new Map<string, Promise<void>>();
@@ -188,8 +207,15 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
     backend: opts.backend,
     ran: outcome.ran,
     failed: outcome.failed.length,
+    machine: { ...machine(), loadAverage: [loadBefore, loadavg()[0]!] },
   });
   return outcome;
+}
+
+/** The machine a session ran on, recorded with its wall time (published runs say where they ran). */
+function machine(): { cpu: string; cores: number; node: string } {
+  const c = cpus();
+  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, node: process.version };
 }
 
 function devNull(): NodeJS.WriteStream {

@@ -10,6 +10,7 @@ import { calibrator } from '../../bench/calibration.js';
 import { dryRun } from '../../bench/dry-run.js';
 import { checkProfileData, dryRunSizes } from '../../bench/profile-data.js';
 import { RUN_NAME } from '../../bench/profile-schema.js';
+import { publishedDir, publishedZooDir } from '../../bench/published.js';
 import { formatDuration } from '../../progress.js';
 import { BACKEND_OPTION_HELP, PartialFailure, startRuntime, UsageError } from '../runtime.js';
 import { parsePositiveInteger } from '../options.js';
@@ -33,6 +34,9 @@ interface BenchOptions {
   set: string[];
   patch?: string;
   dryRun?: boolean;
+  retrain?: boolean;
+  train: boolean;
+  publish?: boolean;
 }
 
 export function registerBench(program: Command): void {
@@ -52,9 +56,12 @@ export function registerBench(program: Command): void {
     .option('--set <key=value>', 'override one profile field by its dotted path, e.g. train.epochs=1 (repeatable; JSON values)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--patch <json|file>', 'JSON merge patch applied to the profile before --set (inline {...} or a file)')
     .option('--dry-run', 'print the cells, models and attacks and an estimate of the cost; run nothing')
+    .option('--retrain', "ignore the profile's committed models (results/<profile>/zoo): train every model into --zoo")
+    .option('--no-train', 'train nothing: fail, naming them, if models are neither committed nor in --zoo')
+    .option('--publish', 'train every model into results/<profile>/zoo and write the run there: the published results to commit')
     .option('--no-progress', 'no progress display')
     .option('--no-report', 'do not write the report at the end (shards: run `dcnet report` after all)')
-    .action(async (opts: BenchOptions) => {
+    .action(async (opts: BenchOptions, cmd: Command) => {
       const overrides = { set: opts.set, ...(opts.patch !== undefined ? { patch: opts.patch } : {}) };
       const name = typeof opts.printProfile === 'string' ? opts.printProfile : opts.profile;
       // Plugins before the profile: its attack names are validated against the registry.
@@ -70,10 +77,19 @@ export function registerBench(program: Command): void {
       if (opts.run !== undefined && !RUN_NAME.test(opts.run)) {
         throw new UsageError(`Invalid --run '${opts.run}': a plain folder name (letters, digits, '.', '_', '-'); use --out for a path.`);
       }
+      if (opts.retrain && !opts.train) throw new UsageError('--retrain and --no-train contradict each other: choose one.');
       const profile = loadProfile(opts.profile, overrides);
       if (opts.data) profile.data = resolve(opts.data);
       const jobs = opts.jobs;
       const shard = resolveShard(opts.shard, process.env, opts.shards);
+      if (opts.publish) {
+        const given = ['out', 'run', 'zoo', 'shard', 'retrain'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
+        if (!opts.train) given.push('no-train');
+        if (given.length) throw new UsageError(`--publish chooses the run folder and the zoo itself (results/${profile.name}/): drop --${given.join(', --')}.`);
+        opts.out = publishedDir(profile.name);
+        opts.zoo = publishedZooDir(profile.name);
+      }
+      const models = opts.publish || opts.retrain ? 'retrain' : opts.train ? 'default' : 'no-train';
       const runDir = resolve(opts.out ?? join('reports', opts.run ?? profile.name));
       if (opts.dryRun) {
         const { note, ...sizes } = dryRunSizes(profile);
@@ -89,7 +105,7 @@ export function registerBench(program: Command): void {
         `bench: profile ${profile.name}, ${jobs} worker(s), shard ${shard.index}/${shard.count}, run folder ${runDir}, zoo ${resolve(opts.zoo)}\n`,
       );
       for (const p of plugins) process.stderr.write(`bench: plugin ${p.name}: ${p.attacks.join(', ')} (sha256 ${p.sha256.slice(0, 12)}…)\n`);
-      const outcome = await runBench({ profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress, plugins });
+      const outcome = await runBench({ profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress, plugins, models });
       process.stderr.write(
         `bench: ${outcome.ran} cells run, ${outcome.alreadyDone} already done, ${outcome.failed.length} failed, ` +
           `${outcome.skipped.length} skipped, in ${formatDuration(outcome.wallSeconds)}\n`,
@@ -102,6 +118,9 @@ export function registerBench(program: Command): void {
         process.stdout.write(`report: ${join(runDir, 'report.md')} (${summary.models} models${summary.missing.length ? `, ${summary.missing.length} cells missing` : ''})\n`);
       } else if (shard.count > 1) {
         process.stdout.write(`shard ${shard.index}/${shard.count} done; when every shard is done: dcnet report --run ${runDir}\n`);
+      }
+      if (opts.publish && !outcome.failed.length) {
+        process.stdout.write(`published: ${runDir} (commit it with its zoo/, then npm run readme updates the README's tables)\n`);
       }
       if (outcome.failed.length) {
         const ids = outcome.failed.map((f) => f.cellId).join(', ');

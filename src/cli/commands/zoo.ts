@@ -11,7 +11,10 @@ import {
   ZOO_OPERATORS,
   type Training,
   type ZooListing,
+  ZooError,
 } from '../../../models/zoo/index.js';
+import { publishedZoos } from '../../bench/published.js';
+import { PACKAGE_ROOT } from '../../version.js';
 import { ARCHITECTURES, type Architecture } from '../../../models/architectures.js';
 import { DATASET_NAMES, type DatasetName } from '../../data/index.js';
 import { parseList, parsePositiveInteger } from '../options.js';
@@ -79,12 +82,24 @@ export function registerZoo(program: Command): void {
     });
 
   zoo
-    .command('verify <idOrDir>')
-    .description("check a model's manifest and the sha256 of its files")
+    .command('verify [idOrDir]')
+    .description("check a model's manifest and the sha256 of its files; without a model, every model of --zoo, or every committed one (results/*/zoo)")
     .option('--zoo <dir>', 'zoo folder (default: $DCNET_ZOO or ./zoo)')
-    .action((idOrDir: string, opts: { zoo?: string }) => {
-      const { dir, manifest } = verifyZooModel(idOrDir, { zooDir: opts.zoo });
-      process.stdout.write(`ok ${manifest.id} (${Object.keys(manifest.files).length} files verified in ${dir})\n`);
+    .action((idOrDir: string | undefined, opts: { zoo?: string }) => {
+      if (idOrDir !== undefined) {
+        const { dir, manifest } = verifyZooModel(idOrDir, { zooDir: opts.zoo });
+        process.stdout.write(`ok ${manifest.id} (${Object.keys(manifest.files).length} files verified in ${dir})\n`);
+        return;
+      }
+      const zoos = opts.zoo !== undefined ? [resolveZooDir(opts.zoo)] : publishedZoos();
+      const entries = zoos.flatMap((z) => listZoo(z, { verify: true }));
+      if (!entries.length) throw new ZooError(`No models to verify in ${zoos.length ? zoos.join(', ') : `${PACKAGE_ROOT}/results/*/zoo`}.`);
+      for (const e of entries) {
+        process.stdout.write(e.status === 'complete' ? `ok ${e.dir}\n` : `FAILED ${e.dir}: ${e.error ?? 'training unfinished'}\n`);
+      }
+      const bad = entries.filter((e) => e.status !== 'complete');
+      if (bad.length) throw new ZooError(`${bad.length} of ${entries.length} model(s) failed verification (listed above).`);
+      process.stdout.write(`${entries.length} model(s) verified in ${zoos.join(', ')}\n`);
     });
 
   zoo
