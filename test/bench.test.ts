@@ -1,6 +1,6 @@
-// `dcnet bench` end to end on the tiny profile: train two tiny models and a transfer source,
-// attack them, write the report; then resume after a kill, and shards merged by
-// `dcnet report` equal a single run.
+// `dcnet bench` end to end on the tiny profile (--retrain: not its committed models): train two
+// tiny models and a transfer source, attack them, write the report; then resume after a kill,
+// and shards merged by `dcnet report` equal a single run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,7 @@ const single = join(root, 'single');
 
 describe('dcnet bench (tiny profile)', () => {
   it('trains, attacks and writes every report file', () => {
-    const r = dcnet(['bench', '--profile', 'tiny', '--out', single, '--zoo', zoo, '--jobs', '2', '--no-progress']);
+    const r = dcnet(['bench', '--profile', 'tiny', '--retrain', '--out', single, '--zoo', zoo, '--jobs', '2', '--no-progress']);
     expect(r.stderr).toMatch(/backend: wasm/);
     expect(r.stderr).toMatch(/5 cells run, 0 already done, 0 failed/);
     for (const f of ['report.md', 'results.csv', 'profile.json', 'examples.png', 'accuracy-vs-eps-white-box-bim.svg', 'accuracy-vs-eps-minimal.svg', 'results.jsonl']) {
@@ -55,14 +55,14 @@ describe('dcnet bench (tiny profile)', () => {
     expect(md).toContain('## Minimal epsilon per test point');
     expect(md).toMatch(/\| `fashion-mnist-embedded\/small-cnn\/standard\/standard\/s0` \| \d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\]/);
     // A second run finds every cell done and runs nothing.
-    const again = dcnet(['bench', '--profile', 'tiny', '--out', single, '--zoo', zoo, '--no-progress']);
+    const again = dcnet(['bench', '--profile', 'tiny', '--retrain', '--out', single, '--zoo', zoo, '--no-progress']);
     expect(again.stderr).toMatch(/0 cells run, 5 already done/);
   });
 
   it('resumes after a kill without redoing finished cells', async () => {
     const runDir = join(root, 'killed');
     const freshZoo = join(root, 'zoo-killed');
-    const child = spawn(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--out', runDir, '--zoo', freshZoo, '--jobs', '1', '--no-progress'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', freshZoo, '--jobs', '1', '--no-progress'], { stdio: 'ignore' });
     // Kill it as soon as the first cell's result is written.
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -80,7 +80,7 @@ describe('dcnet bench (tiny profile)', () => {
     const before = records(runDir);
     expect(before.length).toBeGreaterThanOrEqual(1);
     expect(before.length).toBeLessThan(5);
-    const r = dcnet(['bench', '--profile', 'tiny', '--out', runDir, '--zoo', freshZoo, '--no-progress']);
+    const r = dcnet(['bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', freshZoo, '--no-progress']);
     expect(r.stderr).toMatch(new RegExp(`${5 - before.length} cells run, ${before.length} already done, 0 failed`));
     const after = records(runDir);
     expect(after.map((x) => x.cellId).sort()).toEqual([...new Set(after.map((x) => x.cellId))].sort());
@@ -93,8 +93,8 @@ describe('dcnet bench (tiny profile)', () => {
 
   it('shards merged by dcnet report equal a single run', () => {
     const runDir = join(root, 'sharded');
-    dcnet(['bench', '--profile', 'tiny', '--out', runDir, '--zoo', zoo, '--shard', '0/2', '--no-progress']);
-    const r1 = spawnSync(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--out', runDir, '--zoo', zoo, '--no-progress'], {
+    dcnet(['bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', zoo, '--shard', '0/2', '--no-progress']);
+    const r1 = spawnSync(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', zoo, '--no-progress'], {
       encoding: 'utf8',
       env: { ...process.env, JOB_COMPLETION_INDEX: '1', DCNET_SHARDS: '2' },
     });
