@@ -3,7 +3,7 @@
 // `npm run readme` is fast and `test/readme.test.ts` can check the README against them.
 // To add one: put `<!-- generated:NAME --><!-- /generated:NAME -->` where it belongs in
 // README.md, add NAME here, run `npm run readme` and commit both.
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A clear error naming the artifact, for a generator whose input is missing or malformed. */
@@ -29,6 +29,95 @@ function paperEstimate(root) {
   );
 }
 
+// A profile's published run, committed in results/<profile>/ by `dcnet bench --profile P --publish`:
+// its models (zoo/<id>/manifest.json), its cells (results.jsonl), its sessions (wall time and
+// machine) and its report. Until it is committed, the blocks say so and how to publish it.
+function published(root, profile) {
+  const dir = `results/${profile}`;
+  if (!existsSync(join(root, dir, 'report.md'))) return undefined;
+  const jsonl = (file) =>
+    existsSync(join(root, dir, file))
+      ? readFileSync(join(root, dir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+      : [];
+  const manifests = [];
+  const walk = (d) => {
+    if (existsSync(join(d, 'manifest.json'))) manifests.push(JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')));
+    else for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+  };
+  if (existsSync(join(root, dir, 'zoo'))) walk(join(root, dir, 'zoo'));
+  return { dir, manifests, records: jsonl('results.jsonl'), sessions: jsonl('sessions.jsonl'), report: readFileSync(join(root, dir, 'report.md'), 'utf8') };
+}
+
+const notPublished = (profile) =>
+  `*Not yet published:* the ${profile} profile's models and results are not committed yet. ` +
+  `\`npx dcnet bench --profile ${profile} --publish\` trains them into \`results/${profile}/zoo/\`, attacks them and writes ` +
+  `the report into \`results/${profile}/\`; commit that folder and run \`npm run readme\`.`;
+
+const pct = (x) => `${(100 * x).toFixed(2)}%`;
+const minutes = (s) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`);
+const int = (x) => Math.round(x).toLocaleString('en-US');
+
+/** Where and how long: from the run's sessions (a resumed run has several). */
+function machineLine(sessions, file) {
+  if (!sessions.length) throw artifactError(file, 'no session recorded');
+  const m = sessions.find((s) => s.machine)?.machine;
+  const where = m ? `${m.cpu}, ${m.cores} cores, Node ${m.node}, 1-minute load average ${sessions.map((s) => s.machine ? `${s.machine.loadAverage[0]}-${s.machine.loadAverage[1]}` : '?').join(', ')}` : 'machine not recorded';
+  return { where, wall: sessions.reduce((a, s) => a + s.wallSeconds, 0), jobs: Math.max(...sessions.map((s) => s.jobs)), backend: sessions[0].backend };
+}
+
+/** The published models of a profile: clean accuracy, epochs, training cost, from their manifests. */
+export function modelsTable(root, profile) {
+  const run = published(root, profile);
+  if (!run || !run.manifests.length) return notPublished(profile);
+  // The profile's table order (trainings, then operators), the transfer source last.
+  const p = JSON.parse(readFileSync(join(root, run.dir, 'profile.json'), 'utf8'));
+  const rank = (m) => [p.trainings.indexOf(m.model.training), p.operators.indexOf(m.model.operator), m.model.seed === p.seed ? 0 : 1];
+  const ms = [...run.manifests].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[2] - y[2] || x[0] - y[0] || x[1] - y[1] || a.id.localeCompare(b.id);
+  });
+  const test = ms[0].metrics.testCount.toLocaleString('en-US');
+  const rows = ms.map((m) => {
+    const adv = m.recipe.adversarial ? ` (eps ${m.recipe.adversarial.epsilon})` : '';
+    return `| \`${m.id}\`${adv} | ${pct(m.metrics.testAccuracy)} | ${m.epochs} | ${int(m.dataset.train.count)} | ${minutes(m.wallTimeSeconds)} | ${int(m.trainImagesPerSecond)} |`;
+  });
+  const backends = [...new Set(ms.map((m) => m.backend.name))].join(', ');
+  const { where, jobs } = machineLine(run.sessions, `${run.dir}/sessions.jsonl`);
+  return [
+    `The ${profile} profile's models, committed in [\`${run.dir}/zoo/\`](${run.dir}/zoo) (${backends} backend, ${jobs} trained at a time on ${where}):`,
+    '',
+    `| model | clean test accuracy (${test} images) | epochs | training images | training time | images/s |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+/** The published run of a profile: its cost on its machine, and the report's white-box table. */
+export function runSummary(root, profile) {
+  const run = published(root, profile);
+  if (!run) return notPublished(profile);
+  const file = `${run.dir}/sessions.jsonl`;
+  const { where, wall, jobs, backend } = machineLine(run.sessions, file);
+  const cellTime = (kind) => run.records.filter((r) => r.kind === kind && !(r.result && r.result.reused)).reduce((a, r) => a + r.wallSeconds, 0);
+  const train = cellTime('train');
+  const attack = cellTime('evaluate');
+  const section = run.report.split(/^## /m).find((s) => s.startsWith('White-box robustness'));
+  const table = section && section.match(/^\|.*\|$(\n^\|.*\|$)+/m);
+  if (!table) throw artifactError(`${run.dir}/report.md`, 'no "## White-box robustness" table');
+  return [
+    `The published run ([\`${run.dir}/report.md\`](${run.dir}/report.md), with \`results.csv\`, per-model JSON, plots and examples): ` +
+      `${minutes(wall)} of wall time with ${jobs} worker threads on ${where} (${backend} backend); ` +
+      `its cells took ${minutes(train)} of training and ${minutes(attack)} of attacks (cell wall times summed over the workers). ` +
+      `With the committed models, \`dcnet bench --profile ${profile}\` runs only the attack cells.`,
+    '',
+    'White-box robust accuracy in % (95% Wilson interval), from the report:',
+    '',
+    table[0],
+  ].join('\n');
+}
+
 export const generators = {
   'paper-estimate': paperEstimate,
+  'quick-models': (root) => modelsTable(root, 'quick'),
+  'quick-results': (root) => runSummary(root, 'quick'),
 };
