@@ -93,6 +93,26 @@ describe('committed models', () => {
     expect(r.stderr).not.toMatch(/cells run/);
   });
 
+  it('--dry-run lists committed models apart and costs no training for them; --publish and --retrain/--no-train refuse what contradicts them', () => {
+    const dry = dcnet(['bench', '--profile', 'tiny', '--dry-run', '--zoo', join(tmp, 'zoo')]);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/models to train \(0, 1 epochs each\):\ncommitted models, verified, attacked without training \(3; --retrain trains them\):/);
+    expect(dry.stdout).toMatch(/\(training 0\.00, attacks/);
+    const retrain = dcnet(['bench', '--profile', 'tiny', '--dry-run', '--retrain', '--zoo', join(tmp, 'zoo')]);
+    expect(retrain.stdout).toMatch(/models to train \(3, 1 epochs each\)/);
+    expect(retrain.stdout).not.toMatch(/committed models/);
+    const cases: Array<[string[], RegExp]> = [
+      [['--retrain', '--no-train'], /^dcnet: --retrain and --no-train contradict each other: choose one\.$/],
+      [['--publish', '--out', join(tmp, 'x'), '--zoo', join(tmp, 'z')], /^dcnet: --publish chooses the run folder and the zoo itself \(results\/tiny\/\): drop --out, --zoo\.$/],
+      [['--publish', '--no-train'], /drop --no-train\.$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = dcnet(['bench', '--profile', 'tiny', ...args]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toMatch(message);
+    }
+  });
+
   it('publishedZoos lists results/<profile>/zoo folders', () => {
     expect(publishedZoos(ROOT)).toEqual([...new Set(models.map((m) => join(ROOT, 'results', m.profile, 'zoo')))].sort());
   });

@@ -86,8 +86,12 @@ export function estimateCost(
   shard: ShardSpec,
   sizes: { train: number; test: number },
   unitCost: (operator: string) => UnitCost,
+  /** Models that are not trained (committed ones): their train cells cost nothing. */
+  notTrained: ReadonlySet<string> = new Set(),
 ): Estimate {
-  const cells = shardCells(planCells(profile), shard).map((c) => cellWork(profile, c, sizes));
+  const cells = shardCells(planCells(profile), shard)
+    .filter((c) => !(c.kind === 'train' && notTrained.has(c.model.id)))
+    .map((c) => cellWork(profile, c, sizes));
   const seconds = { train: 0, evaluate: 0 };
   for (const { cell, work } of cells) {
     for (const [op, w] of work) {

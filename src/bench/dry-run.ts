@@ -18,6 +18,8 @@ export interface DryRunOptions {
   calibrationBatch?: number;
   /** Progress lines (calibration can take a minute on big networks). */
   log?: (line: string) => void;
+  /** Models read from the profile's committed zoo: attacked, not trained. */
+  committed?: string[];
 }
 
 export interface DryRun {
@@ -71,7 +73,8 @@ export function dryRun(o: DryRunOptions): DryRun {
     if (!m) measured.set(rep, (m = calibrate(rep)));
     return m.cost;
   };
-  const estimate = estimateCost(profile, o.shard, o.sizes, unitCost);
+  const committed = o.committed ?? [];
+  const estimate = estimateCost(profile, o.shard, o.sizes, unitCost, new Set(committed));
   const cpuSeconds = estimate.seconds.train + estimate.seconds.evaluate;
   const trains = estimate.cells.filter((c) => c.cell.kind === 'train');
   const evals = estimate.cells.filter((c) => c.cell.kind === 'evaluate');
@@ -79,9 +82,10 @@ export function dryRun(o: DryRunOptions): DryRun {
   const lines = [
     `dry run: profile ${profile.name} (${profile.dataset}, ${profile.architecture}), shard ${o.shard.index}/${o.shard.count}: nothing is trained or attacked`,
     `data: ${o.sizes.train} training images, ${o.sizes.test} test images; ${Math.min(e.n, o.sizes.test)} points attacked per model`,
-    `cells: ${estimate.cells.length} (${trains.length} train, ${evals.length} evaluate)`,
+    `cells: ${estimate.cells.length + committed.length} (${trains.length + committed.length} train, ${evals.length} evaluate)`,
     `models to train (${trains.length}, ${profile.train.epochs} epochs each):`,
     ...trains.map((c) => `  ${c.cell.model.id}`),
+    ...(committed.length ? [`committed models, verified, attacked without training (${committed.length}; --retrain trains them):`, ...committed.map((id) => `  ${id}`)] : []),
     `attacks per evaluated model:`,
     `  white-box: ${e.whiteBox.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
     `  transfer from ${evals[0]?.cell.kind === 'evaluate' ? evals[0].cell.source.id : '(none)'}: ${e.transfer.attacks.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,

@@ -3,14 +3,14 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeReport } from '../../bench/report.js';
-import { resolveShard } from '../../bench/cells.js';
+import { planCells, resolveShard, shardCells } from '../../bench/cells.js';
 import { BUILTIN_PROFILES, loadProfile, profilePlugins } from '../../bench/profile.js';
 import { runBench } from '../../bench/runner.js';
 import { calibrator } from '../../bench/calibration.js';
 import { dryRun } from '../../bench/dry-run.js';
 import { checkProfileData, dryRunSizes } from '../../bench/profile-data.js';
 import { RUN_NAME } from '../../bench/profile-schema.js';
-import { publishedDir, publishedZooDir } from '../../bench/published.js';
+import { publishedDir, publishedZooDir, resolveModelSources } from '../../bench/published.js';
 import { formatDuration } from '../../progress.js';
 import { BACKEND_OPTION_HELP, PartialFailure, startRuntime, UsageError } from '../runtime.js';
 import { parsePositiveInteger } from '../options.js';
@@ -94,7 +94,9 @@ export function registerBench(program: Command): void {
       if (opts.dryRun) {
         const { note, ...sizes } = dryRunSizes(profile);
         const info = await startRuntime(opts.backend);
-        const { text } = dryRun({ profile, shard, jobs, backend: info.name, sizes, calibrator: calibrator(), log: (line) => process.stderr.write(`${line}\n`) });
+        const trainIds = shardCells(planCells(profile), shard).flatMap((c) => (c.kind === 'train' ? [c.model.id] : []));
+        const { committed } = resolveModelSources(profile, trainIds, { zooDir: resolve(opts.zoo), mode: models });
+        const { text } = dryRun({ profile, shard, jobs, backend: info.name, sizes, calibrator: calibrator(), log: (line) => process.stderr.write(`${line}\n`), committed: Object.keys(committed) });
         process.stdout.write(text + (note ? `(${note})\n` : ''));
         return;
       }
