@@ -7,7 +7,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listZoo, modelDir, readManifest, type ZooManifest } from '../models/zoo/index.js';
+import { listZoo, modelDir } from '../models/zoo/index.js';
+import { committedModels } from './helpers/committed.js';
 import { NoTrainError, publishedDir, publishedZoos, resolveModelSources } from '../src/bench/published.js';
 import { loadProfile } from '../src/bench/profile.js';
 import { targetModels } from '../src/bench/cells.js';
@@ -21,18 +22,7 @@ function dcnet(args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: tmp });
 }
 
-/** Every committed model folder, found on disk (not through the code under test). */
-function committedModels(): Array<{ profile: string; dir: string; manifest: ZooManifest }> {
-  const out: Array<{ profile: string; dir: string; manifest: ZooManifest }> = [];
-  const walk = (profile: string, dir: string): void => {
-    if (existsSync(join(dir, 'manifest.json'))) out.push({ profile, dir, manifest: readManifest(dir) });
-    else for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(profile, join(dir, e.name));
-  };
-  for (const p of readdirSync(join(ROOT, 'results'))) if (existsSync(join(ROOT, 'results', p, 'zoo'))) walk(p, join(ROOT, 'results', p, 'zoo'));
-  return out;
-}
-
-const models = committedModels();
+const models = committedModels(ROOT);
 const tiny = loadProfile('tiny');
 
 describe('committed models', () => {

@@ -1,6 +1,7 @@
 // The README's generated blocks match what their generators render from the committed
 // artifacts (scripts/readme/), and the block mechanism itself.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { committedModels } from './helpers/committed.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,28 +47,23 @@ describe('README generated blocks', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'dcnet-readme-'));
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-    it('say "not yet published" and how to publish, until results/<profile>/ is committed', () => {
-      expect(modelsTable(tmp, 'quick')).toMatch(/^\*Not yet published:\* .*`npx dcnet bench --profile quick --publish`/);
-      expect(runSummary(tmp, 'quick')).toMatch(/^\*Not yet published:\*/);
-      if (!existsSync(join(root, 'results/quick/report.md'))) expect(generators['quick-results'](root)).toMatch(/^\*Not yet published:\*/);
+    it('say "not yet published" and how to publish, until results/<profile>/ is committed', async () => {
+      expect(await modelsTable(tmp, 'quick')).toMatch(/^\*Not yet published:\* .*`npx dcnet bench --profile quick --publish`/);
+      expect(await runSummary(tmp, 'quick')).toMatch(/^\*Not yet published:\*/);
+      if (!existsSync(join(root, 'results/quick/report.md'))) expect(await generators['quick-results'](root)).toMatch(/^\*Not yet published:\*/);
     });
 
-    it("render a published run's models from their manifests and its cost from its sessions and cells", () => {
+    it("render a published run's models from their manifests and its cost from its sessions and cells", async () => {
       // The committed tiny run, read back independently of the generator.
       const dir = join(root, 'results/tiny');
-      const manifests: Array<{ id: string; epochs: number; metrics: { testAccuracy: number } }> = [];
-      const walk = (d: string): void => {
-        if (existsSync(join(d, 'manifest.json'))) manifests.push(JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')));
-        else for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
-      };
-      walk(join(dir, 'zoo'));
-      const table = modelsTable(root, 'tiny') as string;
+      const manifests = committedModels(root).filter((m) => m.profile === 'tiny').map((m) => m.manifest);
+      const table = (await modelsTable(root, 'tiny')) as string;
       expect(table.split('\n').filter((l) => l.startsWith('| `'))).toHaveLength(manifests.length);
       for (const m of manifests) {
         expect(table).toContain(`| \`${m.id}\` | ${(100 * m.metrics.testAccuracy).toFixed(2)}% | ${m.epochs} |`);
       }
       const sessions = readFileSync(join(dir, 'sessions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const summary = runSummary(root, 'tiny') as string;
+      const summary = (await runSummary(root, 'tiny')) as string;
       expect(summary).toContain(`on ${sessions[0].machine.cpu}, ${sessions[0].machine.cores} cores`);
       expect(summary).toContain(`with ${sessions[0].jobs} worker threads`);
       // The report's white-box table, as the report has it.
@@ -77,12 +73,14 @@ describe('README generated blocks', () => {
       expect(summary.endsWith(firstTable)).toBe(true);
     });
 
-    it('name the artifact when a published run is malformed', () => {
+    it('name the artifact when a published run is malformed', async () => {
       cpSync(join(root, 'results/tiny'), join(tmp, 'results/tiny'), { recursive: true });
       writeFileSync(join(tmp, 'results/tiny/report.md'), '# no tables\n');
-      expect(() => runSummary(tmp, 'tiny')).toThrow(/results\/tiny\/report\.md: no "## White-box robustness" table/);
+      await expect(runSummary(tmp, 'tiny')).rejects.toThrow(/results\/tiny\/report\.md: no "## White-box robustness" table/);
       writeFileSync(join(tmp, 'results/tiny/sessions.jsonl'), '');
-      expect(() => modelsTable(tmp, 'tiny')).toThrow(/results\/tiny\/sessions\.jsonl: no session recorded/);
+      await expect(modelsTable(tmp, 'tiny')).rejects.toThrow(/results\/tiny\/sessions\.jsonl: no session recorded/);
+      rmSync(join(tmp, 'results/tiny/zoo/fashion-mnist-embedded/small-cnn/standard/standard/s1/manifest.json'));
+      await expect(modelsTable(tmp, 'tiny')).rejects.toThrow(/results\/tiny\/zoo\/fashion-mnist-embedded\/small-cnn\/standard\/standard\/s1: no manifest\.json and no checkpoint/);
     });
   });
 });

@@ -3,7 +3,7 @@
 // `npm run readme` is fast and `test/readme.test.ts` can check the README against them.
 // To add one: put `<!-- generated:NAME --><!-- /generated:NAME -->` where it belongs in
 // README.md, add NAME here, run `npm run readme` and commit both.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A clear error naming the artifact, for a generator whose input is missing or malformed. */
@@ -32,19 +32,19 @@ function paperEstimate(root) {
 // A profile's published run, committed in results/<profile>/ by `dcnet bench --profile P --publish`:
 // its models (zoo/<id>/manifest.json), its cells (results.jsonl), its sessions (wall time and
 // machine) and its report. Until it is committed, the blocks say so and how to publish it.
-function published(root, profile) {
+async function published(root, profile) {
   const dir = `results/${profile}`;
   if (!existsSync(join(root, dir, 'report.md'))) return undefined;
   const jsonl = (file) =>
     existsSync(join(root, dir, file))
       ? readFileSync(join(root, dir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
       : [];
-  const manifests = [];
-  const walk = (d) => {
-    if (existsSync(join(d, 'manifest.json'))) manifests.push(JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')));
-    else for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
-  };
-  if (existsSync(join(root, dir, 'zoo'))) walk(join(root, dir, 'zoo'));
+  // The zoo's own listing (built: npm run build), which also checks each folder's id.
+  const { listZoo } = await import(new URL('../../dist/models/zoo/store.js', import.meta.url).href);
+  const models = existsSync(join(root, dir, 'zoo')) ? listZoo(join(root, dir, 'zoo')) : [];
+  const broken = models.find((m) => m.status !== 'complete');
+  if (broken) throw artifactError(`${dir}/zoo/${broken.id}`, broken.error ?? 'unfinished training');
+  const manifests = models.map((m) => m.manifest);
   return { dir, manifests, records: jsonl('results.jsonl'), sessions: jsonl('sessions.jsonl'), report: readFileSync(join(root, dir, 'report.md'), 'utf8') };
 }
 
@@ -66,8 +66,8 @@ function machineLine(sessions, file) {
 }
 
 /** The published models of a profile: clean accuracy, epochs, training cost, from their manifests. */
-export function modelsTable(root, profile) {
-  const run = published(root, profile);
+export async function modelsTable(root, profile) {
+  const run = await published(root, profile);
   if (!run || !run.manifests.length) return notPublished(profile);
   // The profile's table order (trainings, then operators), the transfer source last.
   const p = JSON.parse(readFileSync(join(root, run.dir, 'profile.json'), 'utf8'));
@@ -93,8 +93,8 @@ export function modelsTable(root, profile) {
 }
 
 /** The published run of a profile: its cost on its machine, and the report's white-box table. */
-export function runSummary(root, profile) {
-  const run = published(root, profile);
+export async function runSummary(root, profile) {
+  const run = await published(root, profile);
   if (!run) return notPublished(profile);
   const file = `${run.dir}/sessions.jsonl`;
   const { where, wall, jobs, backend } = machineLine(run.sessions, file);
