@@ -145,7 +145,7 @@ describe('fresh clone: the published results reproduce', () => {
   // the committed models only. Its clean and FGSM rows must equal the committed ones exactly.
   const published = readdirSync(join(ROOT, 'results')).filter((p) => existsSync(join(ROOT, 'results', p, 'results.csv')));
   for (const name of published) {
-    it(`dcnet bench --profile ${name} --no-train reproduces the first model's clean and FGSM rows of results/${name}/results.csv`, () => {
+    it(`dcnet bench --profile results/${name}/profile.json --no-train reproduces the first model's clean and FGSM rows of results/${name}/results.csv`, () => {
       const dir = publishedDir(name, ROOT);
       const profile = JSON.parse(readFileSync(join(dir, 'profile.json'), 'utf8'));
       const rows = readCsv(join(dir, 'results.csv'));
@@ -156,7 +156,8 @@ describe('fresh clone: the published results reproduce', () => {
         trainings: [first.training],
         evaluation: { whiteBox: [{ name: 'fgsm' }], transfer: { attacks: [{ name: 'fgsm' }] }, scoreBased: { name: 'square', params: { queries: 1 } }, minimalEpsilon: null },
       };
-      const r = dcnet(['bench', '--profile', name, '--no-train', '--patch', JSON.stringify(patch), '--out', run, '--zoo', join(tmp, 'empty-zoo'),
+      // The published profile itself (not today's built-in one of that name), cut down by --patch.
+      const r = dcnet(['bench', '--profile', join(dir, 'profile.json'), '--no-train', '--patch', JSON.stringify(patch), '--out', run, '--zoo', join(tmp, 'empty-zoo'),
         '--backend', rows[0]!.backend!, '--jobs', '1', '--no-progress']);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/2 committed model\(s\) verified/);
