@@ -3,7 +3,7 @@
 // and shards merged by `dcnet report` equal a single run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -47,6 +47,10 @@ describe('dcnet bench (tiny profile)', () => {
       expect(existsSync(join(single, f)), f).toBe(true);
     }
     expect(readdirSync(join(single, 'models'))).toHaveLength(2);
+    // The session says where it ran (published runs show it in the README).
+    const session = JSON.parse(readFileSync(join(single, 'sessions.jsonl'), 'utf8').trim());
+    expect(session.machine).toMatchObject({ cpu: cpus()[0]!.model.trim(), cores: cpus().length, node: process.version });
+    expect(session.machine.loadAverage).toHaveLength(2);
     const md = readFileSync(join(single, 'report.md'), 'utf8');
     expect(md).toContain('| attack | baseline | TanhConv |');
     expect(md).toMatch(/\| BIM \| \d+\.\d \(\d+\.\d–\d+\.\d\) \| \d+\.\d/);

@@ -1,5 +1,6 @@
 // `dcnet zoo list | show | verify | ids`: what the local zoo holds, with metrics; one model's
 // manifest; a checksum check; the registry's ids.
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import {
   formatZooId,
@@ -66,7 +67,9 @@ export function registerZoo(program: Command): void {
         return;
       }
       if (!entries.length) {
-        process.stdout.write(`no models in ${resolveZooDir(opts.zoo)} (train one with dcnet train --model ID)\n`);
+        const committed = publishedZoos().map((z) => `--zoo ${relative(process.cwd(), z) || '.'}`);
+        const hint = committed.length ? `; committed models: dcnet zoo list ${committed.join(' | ')}` : '';
+        process.stdout.write(`no models in ${resolveZooDir(opts.zoo)} (train one with dcnet train --model ID${hint})\n`);
         return;
       }
       process.stdout.write(table([['id', 'clean acc', 'epochs', 'train/test', 'training'], ...entries.map(describe)]));
