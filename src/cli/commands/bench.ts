@@ -56,7 +56,7 @@ export function registerBench(program: Command): void {
     .option('--set <key=value>', 'override one profile field by its dotted path, e.g. train.epochs=1 (repeatable; JSON values)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--patch <json|file>', 'JSON merge patch applied to the profile before --set (inline {...} or a file)')
     .option('--dry-run', 'print the cells, models and attacks and an estimate of the cost; run nothing')
-    .option('--retrain', "ignore the profile's committed models (results/<profile>/zoo): train every model into --zoo")
+    .option('--retrain', "ignore the profile's committed models (results/<profile>/zoo): train into --zoo (models already there are reused)")
     .option('--no-train', 'train nothing: fail, naming them, if models are neither committed nor in --zoo')
     .option('--publish', 'train every model into results/<profile>/zoo and write the run there: the published results to commit')
     .option('--no-progress', 'no progress display')
