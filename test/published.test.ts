@@ -93,7 +93,8 @@ describe('committed models', () => {
     expect(retrain.stdout).not.toMatch(/committed models/);
     const cases: Array<[string[], RegExp]> = [
       [['--retrain', '--no-train'], /^dcnet: --retrain and --no-train contradict each other: choose one\.$/],
-      [['--publish', '--out', join(tmp, 'x'), '--zoo', join(tmp, 'z')], /^dcnet: --publish chooses the run folder and the zoo itself \(results\/tiny\/\): drop --out, --zoo\.$/],
+      [['--publish', '--out', join(tmp, 'x'), '--zoo', join(tmp, 'z')], /^dcnet: --publish runs the profile as it is into results\/tiny\/ \(run folder and zoo\): drop --out, --zoo\.$/],
+      [['--publish', '--set', 'train.epochs=2'], /drop --set \(to publish a changed profile, save it with --print-profile, give it its own name and publish that file\)\.$/],
       [['--publish', '--no-train'], /drop --no-train\.$/],
     ];
     for (const [args, message] of cases) {

@@ -85,7 +85,14 @@ export function registerBench(program: Command): void {
       if (opts.publish) {
         const given = ['out', 'run', 'zoo', 'shard', 'retrain'].filter((k) => cmd.getOptionValueSource(k) === 'cli');
         if (!opts.train) given.push('no-train');
-        if (given.length) throw new UsageError(`--publish chooses the run folder and the zoo itself (results/${profile.name}/): drop --${given.join(', --')}.`);
+        // A published run is the profile as named: with changes, its models would not be the ones the profile trains.
+        if (opts.set.length || opts.patch !== undefined) given.push(...(opts.set.length ? ['set'] : []), ...(opts.patch !== undefined ? ['patch'] : []));
+        if (given.length) {
+          throw new UsageError(
+            `--publish runs the profile as it is into results/${profile.name}/ (run folder and zoo): drop --${given.join(', --')}` +
+              (given.includes('set') || given.includes('patch') ? ' (to publish a changed profile, save it with --print-profile, give it its own name and publish that file).' : '.'),
+          );
+        }
         opts.out = publishedDir(profile.name);
         opts.zoo = publishedZooDir(profile.name);
       }
