@@ -81,6 +81,7 @@ describe('committed models', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/dcnet: --no-train: 2 model\(s\) would have to be trained .*tanh-cosine\/standard\/s5\. Drop --no-train/);
     expect(r.stderr).not.toMatch(/cells run/);
+    expect(existsSync(join(run, 'profile.json'))).toBe(false);
   });
 
   it('--dry-run lists committed models apart and costs no training for them; --publish and --retrain/--no-train refuse what contradicts them', () => {

@@ -90,8 +90,6 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
   const plugins = opts.plugins ?? [];
-  pinProfile(opts.runDir, opts.profile);
-  pinPlugins(opts.runDir, plugins);
   const cells = shardCells(planCells(opts.profile), opts.shard);
   const { records, torn } = readRecords(opts.runDir);
   const todo = cells.filter((c) => !records.has(c.id));
@@ -105,6 +103,8 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
   for (const note of sources.notes) process.stderr.write(`bench: ${note}\n`);
   const committedCount = Object.keys(sources.committed).length;
   if (committedCount) process.stderr.write(`bench: ${committedCount} committed model(s) verified; they are attacked, not trained (--retrain trains your own)\n`);
+  pinProfile(opts.runDir, opts.profile);
+  pinPlugins(opts.runDir, plugins);
   const remainingByKind = new Map<string, number>();
   for (const c of todo) remainingByKind.set(c.kind, (remainingByKind.get(c.kind) ?? 0) + 1);
   const shardName = `${opts.shard.index}/${opts.shard.count}`;
