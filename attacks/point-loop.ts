@@ -16,16 +16,17 @@ export interface LoopStep {
 }
 
 /**
- * Runs `steps` steps of `step(state, consts, t)`. `state` is owned by the loop (its tensors are
- * disposed as they are replaced); `consts` (per point too: clean inputs, labels) are only read
- * and arrive restricted to the remaining points. Each step runs in a tf.tidy. Returns the final
- * state over all points, in the original order.
+ * Runs `steps` steps of `step(state, consts, t, active)`. `state` is owned by the loop (its
+ * tensors are disposed as they are replaced); `consts` (per point too: clean inputs, labels)
+ * are only read and arrive restricted to the remaining points, whose original indices are
+ * `active` (row k of the state is point active[k]: per-point generators follow their point).
+ * Each step runs in a tf.tidy. Returns the final state over all points, in the original order.
  */
 export function pointLoop(
   state: tf.Tensor[],
   consts: tf.Tensor[],
   steps: number,
-  step: (state: tf.Tensor[], consts: tf.Tensor[], t: number) => LoopStep,
+  step: (state: tf.Tensor[], consts: tf.Tensor[], t: number, active: readonly number[]) => LoopStep,
   mode: StopMode,
 ): tf.Tensor[] {
   const n = state[0]!.shape[0];
@@ -35,7 +36,7 @@ export function pointLoop(
   const retired: Retired[] = [];
   for (let t = 0; t < steps && active.length; t++) {
     const out = tf.tidy(() => {
-      const r = step(state, sub, t);
+      const r = step(state, sub, t, active);
       if (mode === 'none' || !r.done) return { next: r.state, done: undefined };
       if (mode === 'freeze') {
         const stop = tf.logicalOr(frozen!, r.done) as tf.Tensor1D;
