@@ -5,6 +5,7 @@
 // them). Both give the same per point result as long as a step treats points independently
 // and draws no random numbers.
 import { tf } from '../src/tf.js';
+import { selectPoints } from './tensor-ops.js';
 
 export type StopMode = 'none' | 'freeze' | 'compact';
 
@@ -40,7 +41,7 @@ export function pointLoop(
       if (mode === 'none' || !r.done) return { next: r.state, done: undefined };
       if (mode === 'freeze') {
         const stop = tf.logicalOr(frozen!, r.done) as tf.Tensor1D;
-        return { next: r.state.map((s, k) => selectRows(stop, state[k]!, s)), done: stop };
+        return { next: r.state.map((s, k) => selectPoints(stop, state[k]!, s)), done: stop };
       }
       return { next: r.state, done: r.done };
     });
@@ -78,11 +79,6 @@ interface Retired {
   rows: tf.Tensor[];
   /** Original point index of each row. */
   indices: number[];
-}
-
-function selectRows(mask: tf.Tensor1D, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const shape = [mask.shape[0], ...a.shape.slice(1).map(() => 1)];
-  return tf.where(tf.broadcastTo(tf.reshape(mask, shape), a.shape), a, b);
 }
 
 function gatherAll(ts: tf.Tensor[], rows: number[]): tf.Tensor[] {

@@ -113,8 +113,11 @@ export const square: AttackDefinition = {
       fractions.length,
       ([best, bestMargin], [x0, y], t, active) => {
         const delta = proposals(active.map((i) => streams[i]!), squareSide(fractions[t]!, h, w), h, w, c);
-        // The square moves to a corner of the ball (x0 +- eps, in [0, 1]); the rest keeps best.
-        const candidate = tf.where(tf.notEqual(delta, 0), tf.clipByValue(tf.add(x0!, tf.mul(delta, eps)), 0, 1), best!);
+        // The square moves to a corner of the ball (x0 +- eps, in [0, 1]); the rest keeps best
+        // (a blend with the 0/1 window, exact, and far cheaper than tf.where on wasm).
+        const inside = tf.abs(delta);
+        const corner = tf.clipByValue(tf.add(x0!, tf.mul(delta, eps)), 0, 1);
+        const candidate = tf.add(tf.mul(best!, tf.sub(1, inside)), tf.mul(corner, inside));
         const m = marginOf(ctx.logits(candidate as tf.Tensor4D), y as tf.Tensor1D);
         // Only points not yet fooled take a proposal that lowers the margin.
         const improved = tf.logicalAnd(tf.less(m, bestMargin!), tf.greaterEqual(bestMargin!, 0)) as tf.Tensor1D;
