@@ -103,14 +103,15 @@ async function trainedModel(operator: string, zooDir: string): Promise<{ id: str
   return { id, model, logits: logitsOf(model) };
 }
 
-export async function attackCosts(options: { backend: string; operators: string[]; n: number; batch: number; eps: number; zoo?: string }) {
+export async function attackCosts(options: { backend: string; operators: string[]; attacks?: string[]; n: number; batch: number; eps: number; zoo?: string }) {
+  const chosen = STANDARD_ATTACKS.filter((a) => !options.attacks || options.attacks.includes(a.attack));
   const info = await initBackend(options.backend);
   const zooDir = resolveZooDir(options.zoo);
   const test = loadDataset('fashion-mnist-embedded', { split: 'test', limit: options.n });
   const rows: AttackCostRow[] = [];
   for (const operator of options.operators) {
     const { id, model, logits } = await trainedModel(operator, zooDir);
-    for (const a of STANDARD_ATTACKS) {
+    for (const a of chosen) {
       let seconds = 0;
       let cpu = 0;
       let robust = 0;
@@ -158,6 +159,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       .option('--repeats <n>', 'timed batches (median)', parsePositiveInteger('--repeats'), 3)
       .option('--operators <ids>', 'operator ids of small-cnn', parseList('--operators'), ['standard', 'tanh-cosine'])
       .option('--n <count>', 'test points attacked per model (attacks part; the issue-13 target is 1000)', parsePositiveInteger('--n'), 100)
+      .option('--attacks <names>', `attacks part: which of ${STANDARD_ATTACKS.map((a) => a.attack).join(',')}`, parseList('--attacks', STANDARD_ATTACKS.map((a) => a.attack)))
       .option('--attack-batch <n>', 'points per attack call (attacks part)', parsePositiveInteger('--attack-batch'), 100)
       .option('--eps <e>', 'epsilon of the attacks part', parseNumber('--eps', { min: 0, max: 1 }), 0.1)
       .option('--zoo <dir>', 'zoo with the trained models (trained there when missing)')
@@ -165,7 +167,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       .option('--json', 'print JSON')
       .exitOverride()
       .parse(process.argv)
-      .opts<{ backend: string; batch: number; attackBatch: number; repeats: number; operators: string[]; n: number; eps: number; zoo?: string; only?: string; json?: boolean }>();
+      .opts<{ backend: string; batch: number; attackBatch: number; attacks?: string[]; repeats: number; operators: string[]; n: number; eps: number; zoo?: string; only?: string; json?: boolean }>();
     const operators = values.operators;
     const out: Record<string, unknown> = {};
     if (values.only !== 'attacks') {
@@ -180,7 +182,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       }
     }
     if (values.only !== 'kernels') {
-      const r = await attackCosts({ backend: values.backend, operators, n: values.n, batch: values.attackBatch, eps: values.eps, zoo: values.zoo });
+      const r = await attackCosts({ backend: values.backend, operators, attacks: values.attacks, n: values.n, batch: values.attackBatch, eps: values.eps, zoo: values.zoo });
       out.attacks = r;
       if (!values.json) {
         console.log(`\ntrained small-cnn, first ${r.n} test points of fashion-mnist-embedded, eps ${r.eps}, batch ${r.batch}, backend ${r.backend}`);
