@@ -1,0 +1,162 @@
+// The PyTorch anchor of the side-by-side benchmark builds the same networks as
+// models/architectures.ts: our weights exported to it give the same logits (small-cnn, cnn9,
+// resnet32 with the standard, tanh-cosine and linear-cosine operators) and the same number of
+// trainable parameters; its allocator configuration is the one asked for and takes effect.
+// These run only where Debian's python3-torch is installed (.ci/run installs it); the
+// side-by-side's own bookkeeping is tested everywhere.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tf } from '../src/tf.js';
+import { buildModel } from '../models/architectures.js';
+import { comparisons, parseAnchors, roundOrder, type RunSpec } from '../src/perf/side-by-side.js';
+import { addUp } from '../src/perf/workers.js';
+
+const PYTHON = '/usr/bin/python3';
+const ANCHOR = 'src/perf/pytorch_anchor.py';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
+const root = mkdtempSync(join(tmpdir(), 'dcnet-anchor-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function runAnchor(args: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const out = spawnSync(PYTHON, [ANCHOR, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+  if (out.status !== 0) throw new Error(`anchor failed: ${out.stderr}`);
+  return out.stdout.trim().split('\n');
+}
+
+/** A seeded uniform value in [lo, hi): weights of the batch norms, so that they matter. */
+function uniform(shape: number[], lo: number, hi: number, seed: number): tf.Tensor {
+  return tf.randomUniform(shape, lo, hi, 'float32', seed);
+}
+
+/**
+ * Writes the model's weights in creation order (convolutions, then batch norms, then the dense
+ * layer: the order the anchor's `--logits` reads them) and an input batch; returns the manifest.
+ */
+function exportCase(network: string, operator: string, inputShape: [number, number, number], batch: number) {
+  const model = buildModel(network, { inputShape, numClasses: 10, operator, seed: 7 });
+  const layers = [...model.layers].sort((a, b) => a.id - b.id);
+  const convs = layers.filter((l) => l.getClassName() === 'DecoupledConv2D');
+  const bns = layers.filter((l) => l.getClassName() === 'BatchNormalization');
+  const dense = layers.filter((l) => l.getClassName() === 'Dense');
+  bns.forEach((l, i) => {
+    const c = l.getWeights()[0]!.shape[0]!;
+    l.setWeights([uniform([c], 0.5, 1.5, 10 + i), uniform([c], -0.2, 0.2, 500 + i), uniform([c], -0.2, 0.2, 900 + i), uniform([c], 0.5, 1.5, 1300 + i)]);
+  });
+  const values = [...convs, ...bns, ...dense].flatMap((l) => l.getWeights().map((w) => w.dataSync() as Float32Array));
+  const flat = new Float32Array(values.reduce((n, v) => n + v.length, 0));
+  values.reduce((offset, v) => (flat.set(v, offset), offset + v.length), 0);
+  const x = uniform([batch, ...inputShape], 0, 1, 3);
+  const name = `${network}-${operator}`;
+  writeFileSync(join(root, `${name}.weights`), flat);
+  writeFileSync(join(root, `${name}.input`), x.dataSync() as Float32Array);
+  const manifest = {
+    network,
+    operator,
+    inputShape,
+    classes: 10,
+    weights: join(root, `${name}.weights`),
+    input: join(root, `${name}.input`),
+    convs: convs.map((l) => l.getWeights()[0]!.shape),
+    bns: bns.map((l) => l.getWeights()[0]!.shape[0]),
+    ...(dense.length > 0 ? { dense: dense[0]!.getWeights()[0]!.shape } : {}),
+  };
+  writeFileSync(join(root, `${name}.json`), JSON.stringify(manifest));
+  const logits = tf.tidy(() => model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+  const parameters = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  x.dispose();
+  model.dispose();
+  return { manifest: join(root, `${name}.json`), logits: [...logits], parameters };
+}
+
+// Small batches, and resnet32 on 16x16 (every layer kind, stride-2 'same' padding included).
+const CASES: Array<[string, [number, number, number]]> = [
+  ['small-cnn', [28, 28, 1]],
+  ['cnn9', [32, 32, 3]],
+  ['resnet32', [16, 16, 3]],
+];
+const OPERATORS = ['standard', 'tanh-cosine', 'linear-cosine'];
+
+describe.skipIf(!hasTorch)('the PyTorch anchor builds our networks', () => {
+  it('same trainable parameter count and the same logits for the same weights and input', () => {
+    const ours = CASES.flatMap(([network, shape]) => OPERATORS.map((op) => ({ network, op, ...exportCase(network, op, shape, 2) })));
+    const theirs = runAnchor(['--logits', ...ours.map((c) => c.manifest)]).map(
+      (line) => JSON.parse(line) as { network: string; operator: string; parameters: number[]; logits: number[] },
+    );
+    expect(theirs).toHaveLength(ours.length);
+    ours.forEach((o, i) => {
+      const t = theirs[i]!;
+      expect([t.network, t.operator]).toEqual([o.network, o.op]);
+      expect(t.parameters.reduce((a, b) => a + b, 0), `${o.network} ${o.op} parameters`).toBe(o.parameters);
+      const scale = Math.max(...o.logits.map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      const worst = Math.max(...o.logits.map((v, j) => Math.abs(v - t.logits[j]!)));
+      expect(worst / scale, `${o.network} ${o.op}: largest logit difference ${worst} of ${scale}`).toBeLessThan(1e-3);
+    });
+  });
+
+  it('runs tuned by default and untuned on request, says so in its JSON, and the tuned run keeps its memory', () => {
+    const cell = ['--json', '--operators', 'standard', '--only', 'forward', '--batch', '64', '--steps', '3', '--warmup', '2'];
+    // Set by hand in the caller's environment, the untuned run removes them.
+    const env = { ...process.env, MALLOC_TOP_PAD_: '1' };
+    const tuned = JSON.parse(runAnchor(cell, env).pop()!);
+    const untuned = JSON.parse(runAnchor([...cell, '--untuned'], env).pop()!);
+    expect(tuned.anchor).toMatchObject({
+      threads: 1,
+      allocator: 'tuned',
+      env: { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296', MALLOC_TOP_PAD_: '268435456' },
+    });
+    expect(untuned.anchor).toMatchObject({
+      threads: 1,
+      allocator: 'untuned',
+      env: { MALLOC_MMAP_THRESHOLD_: null, MALLOC_TRIM_THRESHOLD_: null, MALLOC_TOP_PAD_: null },
+    });
+    expect(untuned.backend).toMatch(/-1-thread-untuned$/);
+    // glibc's default unmaps the activations every step: thousands of page faults a step
+    // (64x28x28x32 floats are 6 MB, 1,500 pages); the tuned allocator reuses its memory.
+    const faults = (r: { results: Array<{ rusage: { minorFaults: number } }> }) => r.results[0]!.rusage.minorFaults;
+    expect(faults(untuned)).toBeGreaterThan(1000);
+    expect(faults(tuned)).toBeLessThan(faults(untuned) / 5);
+  });
+});
+
+describe('side-by-side bookkeeping', () => {
+  it('parses anchor configurations and refuses malformed ones with one line', () => {
+    expect(parseAnchors('tuned-1,untuned-2')).toEqual([
+      { id: 'tuned-1', allocator: 'tuned', threads: 1 },
+      { id: 'untuned-2', allocator: 'untuned', threads: 2 },
+    ]);
+    expect(() => parseAnchors('fast-1')).toThrow(/Invalid anchor 'fast-1'.*tuned-1,untuned-2/);
+    expect(() => parseAnchors('tuned-0')).toThrow(/Invalid anchor/);
+  });
+
+  it('compares ours on one core with every anchor, ours on the whole machine with the anchors of as many threads', () => {
+    const runs: RunSpec[] = [
+      { side: 'ours', workers: 1, id: 'ours-1' },
+      { side: 'ours', workers: 2, id: 'ours-2' },
+      ...parseAnchors('tuned-1,untuned-1,tuned-2,untuned-2').map((a) => ({ side: 'anchor' as const, ...a })),
+    ];
+    expect(comparisons(runs).map((c) => `${c.kind}: ${c.ours}/${c.anchor}`)).toEqual([
+      'one core: ours-1/tuned-1',
+      'one core: ours-1/untuned-1',
+      'one core: ours-1/tuned-2',
+      'one core: ours-1/untuned-2',
+      'whole machine: ours-2/tuned-2',
+      'whole machine: ours-2/untuned-2',
+    ]);
+  });
+
+  it('alternates the order of the runs from round to round', () => {
+    expect(roundOrder(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c']);
+    expect(roundOrder(['a', 'b', 'c'], 1)).toEqual(['c', 'b', 'a']);
+    expect(roundOrder(['a', 'b', 'c'], 2)).toEqual(['a', 'b', 'c']);
+  });
+
+  it("adds the workers' images/s up cell by cell", () => {
+    const r = (operator: string, imagesPerSecond: number) => ({ network: 'small-cnn', operator, step: 'train' as const, batch: 8, imagesPerSecond });
+    expect(addUp([[r('standard', 100), r('tanh-cosine', 40)], [r('standard', 90), r('tanh-cosine', 50)]])).toEqual([r('standard', 190), r('tanh-cosine', 90)]);
+  });
+});
