@@ -5,7 +5,7 @@
 // These run only where Debian's python3-torch is installed (.ci/run installs it); the
 // side-by-side's own bookkeeping is tested everywhere.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -158,5 +158,54 @@ describe('side-by-side bookkeeping', () => {
   it("adds the workers' images/s up cell by cell", () => {
     const r = (operator: string, imagesPerSecond: number) => ({ network: 'small-cnn', operator, step: 'train' as const, batch: 8, imagesPerSecond });
     expect(addUp([[r('standard', 100), r('tanh-cosine', 40)], [r('standard', 90), r('tanh-cosine', 50)]])).toEqual([r('standard', 190), r('tanh-cosine', 90)]);
+  });
+});
+
+describe('the README block of the side-by-side artifact', () => {
+  const cell = (operator: string, step: string, ours: number, anchor: number, ratio: number, ratioMin: number, ratioMax: number) => ({
+    operator,
+    step,
+    ours,
+    anchor,
+    ratio,
+    ratioMin,
+    ratioMax,
+    rounds: 3,
+  });
+  const artifact = {
+    command: 'npm run perf:side-by-side -- --rounds 3',
+    date: '2026-12-02T07:00:00.000Z',
+    machine: { cpu: 'Test CPU', cores: 2, node: 'v20.0.0', platform: 'linux-x64' },
+    loadAverage: { before: 0.5, after: 1.25 },
+    settings: { rounds: 3, batch: 128, timedSteps: 20, warmup: 3, clock: 'wall', workers: 2, operators: ['standard'], stepKinds: ['train'] },
+    anchors: [{ id: 'tuned-1', torch: '1.13.0a0', python: '3.11', threads: 1, allocator: 'tuned', env: {} }],
+    networks: [
+      {
+        network: 'small-cnn',
+        batch: 128,
+        backends: { 'ours-1': 'wasm', 'ours-2': 'wasm-2-workers', 'tuned-1': 'pytorch', 'tuned-2': 'pytorch' },
+        comparisons: [
+          { ours: 'ours-1', anchor: 'tuned-1', kind: 'one core', cells: [cell('standard', 'train', 1000, 800, 1.25, 1.1, 1.3)] },
+          { ours: 'ours-2', anchor: 'tuned-2', kind: 'whole machine', cells: [cell('standard', 'train', 1900, 2000, 0.95, 0.9, 0.99)] },
+        ],
+        anchorRusage: { 'tuned-1': [{ operator: 'standard', step: 'train', systemSeconds: 0.0021, minorFaults: 3 }] },
+      },
+    ],
+  };
+
+  it('renders each comparison of the artifact: images/s, median ratio and range, the allocator check', async () => {
+    // @ts-expect-error: plain ESM script without type declarations
+    const { generators } = await import('../scripts/readme/blocks.mjs');
+    const dir = mkdtempSync(join(root, 'readme-'));
+    mkdirSync(join(dir, 'docs/perf'), { recursive: true });
+    writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify(artifact));
+    const block = generators['perf-side-by-side'](dir) as string;
+    expect(block).toContain('Measured 2026-12-02 on Test CPU (2 cores), Node v20.0.0, against PyTorch 1.13.0a0, load average 0.50 before and 1.25 after');
+    expect(block).toContain('| standard | train | 1,000 | 800: **1.25x** (1.10-1.30) |');
+    expect(block).toContain('| operator | step | ours, 2 workers (img/s) | anchor tuned, 2 threads |');
+    expect(block).toContain('| standard | train | 1,900 | 2,000: **0.95x** (0.90-0.99) |');
+    expect(block).toContain('tuned, 1 thread: 0.002 s system time and 3 page faults per step');
+    writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify({ ...artifact, networks: undefined }));
+    expect(() => generators['perf-side-by-side'](dir)).toThrow(/docs\/perf\/side-by-side.json: not a side-by-side artifact/);
   });
 });

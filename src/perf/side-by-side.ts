@@ -221,6 +221,12 @@ function formatRusage(report: NetworkReport): string {
   ].join('\n');
 }
 
+/** The command that measured, as a user would type it (less where it was saved). */
+export function commandLine(args: string[]): string {
+  const kept = args.filter((a, i) => !(a === '--save' || a.startsWith('--save=') || args[i - 1] === '--save'));
+  return ['npm run perf:side-by-side', ...(kept.length > 0 ? ['--', ...kept] : [])].join(' ');
+}
+
 function main(): void {
   const cores = availableParallelism();
   const o = new Command()
@@ -294,7 +300,7 @@ function main(): void {
     });
   }
   const artifact = {
-    command: `npm run perf:side-by-side -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: commandLine(process.argv.slice(2)),
     date: started.toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
     loadAverage: { before: loadBefore[0]!, after: loadavg()[0]! },
