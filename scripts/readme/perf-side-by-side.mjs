@@ -48,16 +48,16 @@ function networkTable(n, kind) {
 
 /** Whether the allocator setting took effect: the anchor's system time and page faults per step. */
 function allocatorLine(n) {
-  const med = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  const range = (xs, fmt) => {
+    const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+    return fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)}-${fmt(hi)}`;
   };
   const parts = Object.entries(n.anchorRusage).map(
     ([id, cells]) =>
-      `${anchorName(id)}: ${med(cells.map((c) => c.systemSeconds)).toFixed(3)} s system time and ` +
-      `${int(med(cells.map((c) => c.minorFaults)))} page faults per step`,
+      `${anchorName(id)}: ${range(cells.map((c) => c.systemSeconds), (v) => v.toFixed(3))} s system time and ` +
+      `${range(cells.map((c) => c.minorFaults), int)} page faults per step`,
   );
-  return `The anchor's allocator, medians over cells: ${parts.join('; ')}.`;
+  return `The anchor's allocator (range over the cells of each configuration's median per step): ${parts.join('; ')}.`;
 }
 
 function render(a, file) {
