@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import { buildModel } from '../models/architectures.js';
-import { comparisons, parseAnchors, roundOrder, type RunSpec } from '../src/perf/side-by-side.js';
+import { commandLine, comparisons, parseAnchors, roundOrder, type RunSpec } from '../src/perf/side-by-side.js';
 import { addUp } from '../src/perf/workers.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -151,6 +151,24 @@ describe('side-by-side bookkeeping', () => {
       'whole machine: ours-2/tuned-2',
       'whole machine: ours-2/untuned-2',
     ]);
+  });
+
+  it('a wrong option or a Python without torch stops before any timing, with one line', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, ['dist/src/perf/side-by-side.js', ...args], { encoding: 'utf8' });
+    for (const [args, message] of [
+      [['--anchors', 'fast-1'], /^perf:side-by-side: Invalid anchor 'fast-1' in --anchors: give allocator-threads, e\.g\. tuned-1,untuned-2\.$/],
+      [['--python', '/usr/bin/false'], /^perf:side-by-side: '\/usr\/bin\/false' cannot import torch: install Debian's PyTorch \(apt-get install python3-torch\)/],
+      [['--clock', 'cpu', '--workers', '2'], /^perf:side-by-side: --clock cpu cannot time parallel workers: use --clock wall, or --no-whole-machine\.$/],
+    ] as const) {
+      const out = run([...args]);
+      expect(out.status).toBe(2);
+      expect(out.stderr.trim()).toMatch(message);
+    }
+  });
+
+  it('records the command as typed, less where it was saved', () => {
+    expect(commandLine(['--rounds', '5', '--save', 'docs/perf/side-by-side.json'])).toBe('npm run perf:side-by-side -- --rounds 5');
+    expect(commandLine(['--save=x.json'])).toBe('npm run perf:side-by-side');
   });
 
   it('alternates the order of the runs from round to round', () => {
