@@ -10,6 +10,8 @@ export const SIDE_BY_SIDE_FILES = ['docs/perf/side-by-side.json', 'docs/perf/sid
 const STEP_NAMES = { train: 'train', forward: 'forward', inputGradient: 'input gradient' };
 
 const int = (v) => Math.round(v).toLocaleString('en-US');
+/** Images per second: whole numbers, but a decimal below 100 (the paper networks run a few a second). */
+const rate = (v) => (v >= 100 ? int(v) : v.toFixed(1));
 const ratio = (c) => `**${c.ratio.toFixed(2)}x** (${c.ratioMin.toFixed(2)}-${c.ratioMax.toFixed(2)})`;
 
 /** "tuned-2" -> "tuned, 2 threads" */
@@ -40,8 +42,8 @@ function networkTable(n, kind) {
   const rows = comps[0].cells.map((cell, i) => [
     cell.operator,
     STEP_NAMES[cell.step] ?? cell.step,
-    int(cell.ours),
-    ...comps.map((c) => `${int(c.cells[i].anchor)}: ${ratio(c.cells[i])}`),
+    rate(cell.ours),
+    ...comps.map((c) => `${rate(c.cells[i].anchor)}: ${ratio(c.cells[i])}`),
   ]);
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
