@@ -5,6 +5,7 @@
 // README.md, add NAME here, run `npm run readme` and commit both.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { perfSideBySide } from './perf-side-by-side.mjs';
 
 /** A clear error naming the artifact, for a generator whose input is missing or malformed. */
 export function artifactError(file, what) {
@@ -120,4 +121,5 @@ export const generators = {
   'paper-estimate': paperEstimate,
   'quick-models': (root) => modelsTable(root, 'quick'),
   'quick-results': (root) => runSummary(root, 'quick'),
+  'perf-side-by-side': (root) => perfSideBySide(root, artifactError),
 };
