@@ -1,10 +1,10 @@
-// When DecoupledConv2D recomputes its gradient (recompute-policy.ts): layers with small
-// outputs keep their intermediates (one forward pass of the operator per gradient, and no
-// filter gradient in an input gradient), large ones recompute; the gradients are the same.
+// When DecoupledConv2D recomputes its gradient (recompute-policy.ts): within a gradient's
+// budget, layers keep their intermediates (one forward pass of the operator per gradient, and
+// no filter gradient in an input gradient), past it they recompute; the gradients are the same.
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import { decoupledConv2d } from '../src/ops/decoupled.js';
-import { RECOMPUTE_MIN_OUTPUT_BYTES, recomputeApplies } from '../src/ops/recompute-policy.js';
+import { KEPT_OUTPUT_BUDGET_BYTES, recomputeApplies } from '../src/ops/recompute-policy.js';
 import { DecoupledConv2D } from '../src/layers/decoupled-conv2d.js';
 import { onBackend, relativeDifference } from '../src/eval/cross-backend.js';
 import { seededUniform } from './helpers/reference.js';
@@ -12,13 +12,26 @@ import { seededUniform } from './helpers/reference.js';
 const OPTIONS = { magnitude: 'tanh', angular: 'cosine' } as const;
 
 describe('recompute policy', () => {
-  it('recomputes from RECOMPUTE_MIN_OUTPUT_BYTES of float32 output on', () => {
-    const floats = RECOMPUTE_MIN_OUTPUT_BYTES / 4;
-    expect(recomputeApplies([1, floats])).toBe(true);
-    expect(recomputeApplies([1, floats - 1])).toBe(false);
-    // small-cnn at batch 128 keeps them (28x28x32 is its largest output); cnn9's first stage recomputes.
-    expect(recomputeApplies([128, 28, 28, 32])).toBe(false);
-    expect(recomputeApplies([128, 32, 32, 128])).toBe(true);
+  it('outside a gradient nothing recomputes; inside, layers keep until their outputs pass the budget, then all recompute', () => {
+    const floats = KEPT_OUTPUT_BUDGET_BYTES / 4;
+    expect(recomputeApplies([1, 2 * floats])).toBe(false); // no gradient is recorded
+    const decisions: boolean[][] = [];
+    const record = (shapes: number[][]) =>
+      tf.grad((x: tf.Tensor) => {
+        decisions.push(shapes.map((shape) => recomputeApplies(shape)));
+        return tf.sum(tf.square(x));
+      })(tf.scalar(1)).dispose();
+    // small-cnn at batch 128: both layers keep.
+    record([[128, 28, 28, 32], [128, 14, 14, 64]]);
+    // Half the budget twice fits; a third passes it; after that even a tiny layer recomputes.
+    record([[floats / 2], [floats / 2], [floats / 2], [1]]);
+    // A first layer over the budget (cnn9's at batch 128): everything recomputes.
+    record([[128, 32, 32, 128], [128, 8, 8, 256]]);
+    expect(decisions).toEqual([
+      [false, false],
+      [false, false, true, true],
+      [true, true],
+    ]);
   });
 
   it('a small layer keeps its intermediates: the same input gradient as the recomputed operator, one operator pass fewer', async () => {
