@@ -145,18 +145,17 @@ export function formatProfiles(results: PerfRow[], c: SimdCeiling, o: Pick<PerfO
   return [
     `Per-kernel profile (${o.profileSteps} steps per cell, ${o.clock} clock): convolutions = ${CONV_KERNELS.join(', ')}`,
     formatCeiling(c, o.clock),
-    ...alignedRows(header, rows, 2),
+    ...alignedRows(header, rows, [0, 1, header.length - 1]),
     '',
   ].join('\n');
 }
 
-/** Header, rule and rows, the first `textColumns` columns left-aligned, the rest right-aligned (last: left). */
-function alignedRows(header: string[], rows: string[][], textColumns: number): string[] {
+/** Header, rule and rows: the columns in `textColumns` left-aligned, numbers right-aligned. */
+function alignedRows(header: string[], rows: string[][], textColumns: number[]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const last = header.length - 1;
   const line = (cells: string[]) =>
     cells
-      .map((cell, i) => (i < textColumns || i === last ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .map((cell, i) => (textColumns.includes(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
@@ -174,5 +173,5 @@ export function formatTable(backend: string, results: PerfResult[], o: Pick<Perf
       return r ? r.imagesPerSecond.toFixed(0) : '-';
     }),
   ]);
-  return [`${o.network}, batch ${o.batch}, ${o.steps} timed steps per cell, ${o.clock} clock; backend ${backend}`, ...alignedRows(header, rows, 1), ''].join('\n');
+  return [`${o.network}, batch ${o.batch}, ${o.steps} timed steps per cell, ${o.clock} clock; backend ${backend}`, ...alignedRows(header, rows, [0]), ''].join('\n');
 }
