@@ -4,6 +4,7 @@
 // loop (filter vectors and broadcast pixels from a buffer that stays in L1). Convolution
 // GFLOP/s are read against these (perf's table and --json).
 import { WasmFunction, encodeModule, type Local } from '../wasm-kernels/codegen/emitter.js';
+import { multiplyAccumulate, registerBlock } from '../wasm-kernels/codegen/register-block.js';
 import { clockSeconds, type Clock } from './clock.js';
 
 export interface SimdCeiling {
@@ -48,22 +49,14 @@ function emitL1Loads(): WasmFunction {
   const f = new WasmFunction('l1', 2);
   const [iterations, base] = [f.param(0), f.param(1)];
   const [i, step, wc, xc] = f.locals('i32', 4);
-  const acc = f.locals('v128', MR * NV);
-  const a = f.local('v128');
-  const b = f.locals('v128', NV);
+  const block = registerBlock(f, MR, NV);
+  const acc = block.acc;
   acc.forEach((k) => f.f32x4Const(0).set(k));
   f.repeat(i, iterations, () => {
     f.get(base).set(wc);
     f.get(base).i32(L1_STEPS * NV * 16).add().set(xc);
     f.repeat(step, L1_STEPS, () => {
-      for (let v = 0; v < NV; v++) f.get(wc).v128Load(v * 16).set(b[v]!);
-      for (let r = 0; r < MR; r++) {
-        f.get(xc).f32x4LoadSplat(r * 4).set(a);
-        for (let v = 0; v < NV; v++) {
-          const k = acc[r * NV + v]!;
-          f.get(k).get(a).get(b[v]!).f32x4Mul().f32x4Add().set(k);
-        }
-      }
+      multiplyAccumulate(f, block, wc, xc, 4);
       f.addTo(xc, 4).addTo(wc, NV * 16);
     });
   });
