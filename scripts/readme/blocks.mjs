@@ -5,6 +5,7 @@
 // README.md, add NAME here, run `npm run readme` and commit both.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { perfSideBySide } from './perf-side-by-side.mjs';
 
 /** A clear error naming the artifact, for a generator whose input is missing or malformed. */
 export function artifactError(file, what) {
@@ -31,4 +32,5 @@ function paperEstimate(root) {
 
 export const generators = {
   'paper-estimate': paperEstimate,
+  'perf-side-by-side': (root) => perfSideBySide(root, artifactError),
 };

@@ -1,0 +1,88 @@
+// README block `perf-side-by-side`: the side-by-side measurements against the PyTorch anchor,
+// rendered from the artifacts `npm run perf:side-by-side -- ... --save FILE` writes
+// (docs/perf/side-by-side.json: small-cnn, every anchor configuration and the whole machine;
+// docs/perf/side-by-side-paper.json, if present: cnn9 and resnet32).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SIDE_BY_SIDE_FILES = ['docs/perf/side-by-side.json', 'docs/perf/side-by-side-paper.json'];
+
+const STEP_NAMES = { train: 'train', forward: 'forward', inputGradient: 'input gradient' };
+
+const int = (v) => Math.round(v).toLocaleString('en-US');
+/** Images per second: whole numbers, but a decimal below 100 (the paper networks run a few a second). */
+const rate = (v) => (v >= 100 ? int(v) : v.toFixed(1));
+const ratio = (c) => `**${c.ratio.toFixed(2)}x** (${c.ratioMin.toFixed(2)}-${c.ratioMax.toFixed(2)})`;
+
+/** "tuned-2" -> "tuned, 2 threads" */
+function anchorName(id) {
+  const [allocator, threads] = id.split('-');
+  return `${allocator}, ${threads} thread${threads === '1' ? '' : 's'}`;
+}
+
+function read(root, file, artifactError) {
+  let a;
+  try {
+    a = JSON.parse(readFileSync(join(root, file), 'utf8'));
+  } catch (err) {
+    throw artifactError(file, `cannot be read (${err.message})`);
+  }
+  if (!a?.machine || !a?.settings || !Array.isArray(a?.networks) || !Array.isArray(a?.anchors) || a.anchors.length === 0) {
+    throw artifactError(file, 'not a side-by-side artifact (machine, settings, anchors, networks)');
+  }
+  return a;
+}
+
+/** One table per network: a row per operator and step, a column per comparison. */
+function networkTable(n, kind) {
+  const comps = n.comparisons.filter((c) => c.kind === kind);
+  if (comps.length === 0) return [];
+  const oursLabel = kind === 'one core' ? 'ours, 1 core' : `ours, ${n.backends[comps[0].ours].match(/(\d+)-workers$/)?.[1] ?? '?'} workers`;
+  const header = ['operator', 'step', `${oursLabel} (img/s)`, ...comps.map((c) => `anchor ${anchorName(c.anchor)}`)];
+  const rows = comps[0].cells.map((cell, i) => [
+    cell.operator,
+    STEP_NAMES[cell.step] ?? cell.step,
+    rate(cell.ours),
+    ...comps.map((c) => `${rate(c.cells[i].anchor)}: ${ratio(c.cells[i])}`),
+  ]);
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+/** Whether the allocator setting took effect: the anchor's system time and page faults per step. */
+function allocatorLine(n) {
+  const range = (xs, fmt) => {
+    const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+    return fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)}-${fmt(hi)}`;
+  };
+  const parts = Object.entries(n.anchorRusage).map(
+    ([id, cells]) =>
+      `${anchorName(id)}: ${range(cells.map((c) => c.systemSeconds), (v) => v.toFixed(3))} s system time and ` +
+      `${range(cells.map((c) => c.minorFaults), int)} page faults per step`,
+  );
+  return `The anchor's allocator (range over the cells of each configuration's median per step): ${parts.join('; ')}.`;
+}
+
+function render(a, file) {
+  const s = a.settings;
+  const torch = a.anchors[0].torch;
+  const lines = [
+    `Measured ${a.date.slice(0, 10)} on ${a.machine.cpu} (${a.machine.cores} cores), Node ${a.machine.node}, ` +
+      `against PyTorch ${torch}, load average ${a.loadAverage.before.toFixed(2)} before and ${a.loadAverage.after.toFixed(2)} after; ` +
+      `\`${a.command}\`: batch ${s.batch}, medians over ${s.rounds} alternating rounds of ${s.timedSteps} timed steps ` +
+      `(${s.clock} clock). Anchor columns: its images/s: the ratio ours/anchor (its range over the rounds; > 1: ours faster). ` +
+      `From [${file}](${file}).`,
+  ];
+  for (const n of a.networks) {
+    lines.push('', `**${n.network}**, one core against the anchor:`, '', ...networkTable(n, 'one core'));
+    const whole = networkTable(n, 'whole machine');
+    if (whole.length > 0) lines.push('', `**${n.network}**, the whole machine:`, '', ...whole);
+    lines.push('', allocatorLine(n));
+  }
+  return lines.join('\n');
+}
+
+export function perfSideBySide(root, artifactError) {
+  const [first, ...rest] = SIDE_BY_SIDE_FILES;
+  const present = [first, ...rest.filter((f) => existsSync(join(root, f)))];
+  return present.map((f) => render(read(root, f, artifactError), f)).join('\n\n');
+}
