@@ -67,6 +67,7 @@ describe('npm run perf -- --json', () => {
         inputShape: INPUT,
         seed: 1,
         clock: 'cpu',
+        profileSteps: 0, // the profile's report: perf-profile.test.ts
       },
       (text) => printed.push(text),
     );

@@ -9,7 +9,7 @@ import {
   NORM_EPSILON,
   patchNorm,
 } from '../ops/decoupled.js';
-import { withRecomputedGradient } from '../ops/recompute.js';
+import { withGradientPolicy } from '../ops/recompute-policy.js';
 import {
   type DecoupledOptions,
   type DecoupledOptionsInput,
@@ -144,8 +144,9 @@ export class DecoupledConv2D extends tf.layers.Layer {
         return tf.conv2d(x, w, this.options.strides, this.options.padding);
       }
       const o = this.options;
+      const outputShape = this.computeOutputShape(x.shape) as number[];
       if (!this.learnableRadius) {
-        return withRecomputedGradient((xi, wi) => combineParts(decoupledParts(xi as Tensor4D, wi as Tensor4D, o), o, o.radius), [x, w]);
+        return withGradientPolicy((xi, wi) => combineParts(decoupledParts(xi as Tensor4D, wi as Tensor4D, o), o, o.radius), [x, w], outputShape);
       }
       // rho = (r^2 + 1e-4) * m: m is the batch's mean patch norm while training (computed
       // inside the operator, so that gradients flow through it), a moving average otherwise.
@@ -153,11 +154,15 @@ export class DecoupledConv2D extends tf.layers.Layer {
       if (training) this.updateMovingNorm(x);
       const r = this.radiusScale!.read();
       const operands = training ? [x, w, r] : [x, w, r, this.inferenceNorm()];
-      return withRecomputedGradient((xi, wi, ri, mi) => {
-        const parts = decoupledParts(xi as Tensor4D, wi as Tensor4D, o);
-        const rho = tf.mul(tf.add(tf.square(ri!), NORM_EPSILON), mi ?? tf.mean(parts.xNorm));
-        return combineParts(parts, o, rho);
-      }, operands);
+      return withGradientPolicy(
+        (xi, wi, ri, mi) => {
+          const parts = decoupledParts(xi as Tensor4D, wi as Tensor4D, o);
+          const rho = tf.mul(tf.add(tf.square(ri!), NORM_EPSILON), mi ?? tf.mean(parts.xNorm));
+          return combineParts(parts, o, rho);
+        },
+        operands,
+        outputShape,
+      );
     });
   }
 

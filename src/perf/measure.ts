@@ -2,7 +2,11 @@
 // fixed number of timed steps; each step's small result is read back so the work is done.
 import { tf } from '../tf.js';
 import { buildModel } from '../../models/architectures.js';
-import { makeStep, randomBatch, type StepKind } from './steps.js';
+import { clockSeconds, type Clock } from './clock.js';
+import { profileSteps, type StepProfile } from './kernel-profile.js';
+import { makeStep, randomBatch, type Step, type StepKind } from './steps.js';
+
+export { CLOCKS, clockSeconds, type Clock } from './clock.js';
 
 export interface PerfCell {
   network: string;
@@ -15,20 +19,6 @@ export interface PerfResult extends PerfCell {
   imagesPerSecond: number;
 }
 
-/**
- * wall: elapsed time (what a user waits). cpu: this process's CPU time, steadier on a machine
- * shared with other jobs (a single-threaded runtime's CPU time is the one core's work).
- */
-export const CLOCKS = ['wall', 'cpu'] as const;
-export type Clock = (typeof CLOCKS)[number];
-
-/** Seconds on the chosen clock, from an arbitrary origin. */
-export function clockSeconds(clock: Clock): number {
-  if (clock === 'wall') return performance.now() / 1000;
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
-
 export interface PerfSettings {
   inputShape: [number, number, number];
   classes: number;
@@ -38,11 +28,8 @@ export interface PerfSettings {
   clock: Clock;
 }
 
-/**
- * Runs one cell: builds the model, warms up, times `steps` steps one by one; images per
- * second from the median step; frees everything.
- */
-export function measureCell(cell: PerfCell, s: PerfSettings): PerfResult {
+/** A cell's model, batch and step, warmed up; `close()` frees them. */
+function openCell(cell: PerfCell, s: PerfSettings): { step: Step; close: () => void } {
   const model = buildModel(cell.network as never, {
     inputShape: s.inputShape,
     numClasses: s.classes,
@@ -51,8 +38,27 @@ export function measureCell(cell: PerfCell, s: PerfSettings): PerfResult {
   });
   const batch = randomBatch(cell.batch, s.inputShape, s.classes, s.seed);
   const { step, dispose } = makeStep(cell.step, model, batch);
+  const close = () => {
+    dispose();
+    tf.dispose([batch.x, batch.y]);
+    model.dispose();
+  };
   try {
     for (let i = 0; i < s.warmup; i++) readAndDispose(step());
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { step, close };
+}
+
+/**
+ * Runs one cell: builds the model, warms up, times `steps` steps one by one; images per
+ * second from the median step; frees everything.
+ */
+export function measureCell(cell: PerfCell, s: PerfSettings): PerfResult {
+  const { step, close } = openCell(cell, s);
+  try {
     const seconds: number[] = [];
     for (let i = 0; i < s.steps; i++) {
       const start = clockSeconds(s.clock);
@@ -61,9 +67,17 @@ export function measureCell(cell: PerfCell, s: PerfSettings): PerfResult {
     }
     return { ...cell, imagesPerSecond: cell.batch / median(seconds) };
   } finally {
-    dispose();
-    tf.dispose([batch.x, batch.y]);
-    model.dispose();
+    close();
+  }
+}
+
+/** The per-kernel profile of `runs` steps of one cell (after its warm-up). */
+export async function profileCell(cell: PerfCell, s: PerfSettings, runs: number): Promise<StepProfile> {
+  const { step, close } = openCell(cell, s);
+  try {
+    return await profileSteps(() => readAndDispose(step()), runs, s.clock);
+  } finally {
+    close();
   }
 }
 

@@ -1,12 +1,15 @@
 // The perf program: images per second of training, forward and input-gradient steps of the
-// reference network (small-cnn) for the standard and decoupled operators. `--json` prints
-// one JSON object instead of the table. Entry point: cli.ts.
+// reference network (small-cnn) for the standard and decoupled operators, then a per-kernel
+// profile of each step: the convolutions' GFLOP/s next to the measured ceiling of 128-bit wasm
+// SIMD on this core. `--json` prints one JSON object instead of the tables. Entry: cli.ts.
 import { Command, Option } from 'commander';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../cli/runtime.js';
 import { parseInteger, parseList, parsePositiveInteger } from '../cli/options.js';
 import { parseOperatorId } from '../ops/options.js';
-import { CLOCKS, measureCell, type Clock, type PerfResult, type PerfSettings } from './measure.js';
+import { CLOCKS, measureCell, profileCell, type Clock, type PerfResult, type PerfSettings } from './measure.js';
+import { CONV_KERNELS, type StepProfile } from './kernel-profile.js';
+import { measureSimdCeiling, type SimdCeiling } from './simd-ceiling.js';
 import { STEP_KINDS, type StepKind } from './steps.js';
 
 export const DEFAULT_OPERATORS = ['standard', 'tanh-cosine', 'linear-cosine'];
@@ -24,6 +27,15 @@ export interface PerfOptions {
   inputShape?: [number, number, number];
   seed: number;
   clock: Clock;
+  /** Steps of the per-kernel profile per cell (0: none). */
+  profileSteps: number;
+  /** Only measure the SIMD ceiling. */
+  ceiling?: boolean;
+}
+
+/** A cell's timing and, unless turned off, its per-kernel profile. */
+export interface PerfRow extends PerfResult {
+  profile?: StepProfile;
 }
 
 /** The image shape each network is studied on (Fashion-MNIST, CIFAR-10). */
@@ -54,14 +66,21 @@ export function buildPerfProgram(): Command {
       new Option('--clock <clock>', 'wall: elapsed time; cpu: process CPU time (steadier on a shared machine)')
         .choices([...CLOCKS])
         .default('wall'),
-    );
+    )
+    .option('--profile-steps <n>', 'steps of the per-kernel profile per cell (0: no profile)', parseInteger('--profile-steps', { min: 0 }), 3)
+    .option('--ceiling', 'only measure the 128-bit wasm SIMD ceiling of this core', false);
 }
 
 /** Runs every cell; the report goes to `print` (stdout), progress to stderr. */
 export async function runPerf(
   o: PerfOptions,
   print: (text: string) => void = (text) => process.stdout.write(text),
-): Promise<PerfResult[]> {
+): Promise<PerfRow[]> {
+  if (o.ceiling) {
+    const simdCeiling = measureSimdCeiling({ clock: o.clock });
+    print(o.json ? `${JSON.stringify({ simdCeiling })}\n` : `${formatCeiling(simdCeiling, o.clock)}\n`);
+    return [];
+  }
   // Unknown operator ids fail before any timing.
   for (const id of o.operators) {
     try {
@@ -79,20 +98,67 @@ export async function runPerf(
     seed: o.seed,
     clock: o.clock,
   };
-  const results: PerfResult[] = [];
+  const results: PerfRow[] = [];
   for (const operator of o.operators) {
     for (const step of o.only) {
-      const r = measureCell({ network: o.network, operator, step, batch: o.batch }, settings);
+      const cell = { network: o.network, operator, step, batch: o.batch };
+      const r: PerfRow = measureCell(cell, settings);
+      if (o.profileSteps > 0) r.profile = await profileCell(cell, settings, o.profileSteps);
       results.push(r);
       if (!o.json) process.stderr.write(`  ${operator} ${step}: ${r.imagesPerSecond.toFixed(0)} images/s\n`);
     }
   }
+  const simdCeiling = o.profileSteps > 0 ? measureSimdCeiling({ clock: o.clock }) : undefined;
   if (o.json) {
-    print(`${JSON.stringify({ backend: info.name, results })}\n`);
+    print(`${JSON.stringify({ backend: info.name, results, ...(simdCeiling ? { simdCeiling } : {}) })}\n`);
   } else {
     print(formatTable(info.description, results, o));
+    if (simdCeiling) print(formatProfiles(results, simdCeiling, o));
   }
   return results;
+}
+
+function formatCeiling(c: SimdCeiling, clock: Clock): string {
+  return (
+    `128-bit wasm SIMD ceiling on this core (${clock} clock): ${c.registers.toFixed(1)} GFLOP/s f32x4 mul+add from registers, ` +
+    `${c.l1Loads.toFixed(1)} GFLOP/s with the direct convolution's loads from L1`
+  );
+}
+
+/** One row per cell: the convolutions' share, GFLOP/s and fraction of the ceiling; the next kernels. */
+export function formatProfiles(results: PerfRow[], c: SimdCeiling, o: Pick<PerfOptions, 'profileSteps' | 'clock'>): string {
+  const ceiling = Math.max(c.registers, c.l1Loads);
+  const header = ['operator', 'step', 'conv GFLOP', 'conv ms', 'of kernels', 'conv GFLOP/s', 'of ceiling', 'slowest other kernels (share)'];
+  const percent = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const rows = results
+    .filter((r) => r.profile)
+    .map((r) => {
+      const p = r.profile!;
+      const others = p.kernels
+        .filter((k) => !CONV_KERNELS.includes(k.name as never))
+        .slice(0, 4)
+        .map((k) => `${k.name} ${percent(k.share)}`)
+        .join(', ');
+      const conv = p.convolutions;
+      return [r.operator, r.step, conv.gflopPerStep.toFixed(2), conv.ms.toFixed(1), percent(conv.share), conv.gflops.toFixed(1), percent(conv.gflops / ceiling), others];
+    });
+  return [
+    `Per-kernel profile (${o.profileSteps} steps per cell, ${o.clock} clock): convolutions = ${CONV_KERNELS.join(', ')}`,
+    formatCeiling(c, o.clock),
+    ...alignedRows(header, rows, [0, 1, header.length - 1]),
+    '',
+  ].join('\n');
+}
+
+/** Header, rule and rows: the columns in `textColumns` left-aligned, numbers right-aligned. */
+function alignedRows(header: string[], rows: string[][], textColumns: number[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (textColumns.includes(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 /** One row per operator, one column per step. */
@@ -107,13 +173,5 @@ export function formatTable(backend: string, results: PerfResult[], o: Pick<Perf
       return r ? r.imagesPerSecond.toFixed(0) : '-';
     }),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [
-    `${o.network}, batch ${o.batch}, ${o.steps} timed steps per cell, ${o.clock} clock; backend ${backend}`,
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
-    '',
-  ].join('\n');
+  return [`${o.network}, batch ${o.batch}, ${o.steps} timed steps per cell, ${o.clock} clock; backend ${backend}`, ...alignedRows(header, rows, [0]), ''].join('\n');
 }

@@ -274,12 +274,14 @@ function main(): void {
           const cell = ['--json', '--network', network, '--operators', operator, '--only', step, '--batch', String(o.batch), '--steps', String(o.steps), '--clock', o.clock];
           if (o.warmup !== undefined) cell.push('--warmup', String(o.warmup));
           const rates: string[] = [];
+          // Our runs skip perf's per-kernel profile and SIMD ceiling: only images/s are compared.
+          const ours = [...cell, '--profile-steps', '0'];
           for (const run of roundOrder(runs, round)) {
             const report =
               run.side === 'ours'
                 ? run.workers === 1
-                  ? runJson(process.execPath, [fileURLToPath(new URL('./cli.js', import.meta.url)), ...cell])
-                  : runJson(process.execPath, [fileURLToPath(new URL('./workers.js', import.meta.url)), ...cell, '--workers', String(run.workers)])
+                  ? runJson(process.execPath, [fileURLToPath(new URL('./cli.js', import.meta.url)), ...ours])
+                  : runJson(process.execPath, [fileURLToPath(new URL('./workers.js', import.meta.url)), ...ours, '--workers', String(run.workers)])
                 : runJson(o.python, [anchorScript, ...cell, '--threads', String(run.threads), ...(run.allocator === 'untuned' ? ['--untuned'] : [])]);
             backends[run.id] = report.backend;
             if (report.anchor) configurations[run.id] = report.anchor;

@@ -6,6 +6,7 @@
 // channels (one loop: unrolling it made V8's code several times slower). Loop order: image,
 // output-channel block (its packed filter slice stays in L1), row, pixels.
 import { WasmFunction, type Local } from './codegen/emitter.js';
+import { multiplyAccumulate, registerBlock } from './codegen/register-block.js';
 import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { explicitPad, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
@@ -67,9 +68,8 @@ function emitDirectConv(shape: DirectConvShape, nv: number): WasmFunction {
   const { inHeight: hp, inWidth: wp, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o } = shape;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = shape;
   const [n, ob, p, qq, ch, xRow, yRow, wBlock, xAt, yAt, xc, wc] = f.locals('i32', 12);
-  const acc = f.locals('v128', MR * nv);
-  const a = f.local('v128');
-  const b = f.locals('v128', nv);
+  const block = registerBlock(f, MR, nv);
+  const acc = block.acc;
   const xPixel = c * 4;
   const yPixel = o * 4;
 
@@ -85,14 +85,7 @@ function emitDirectConv(shape: DirectConvShape, nv: number): WasmFunction {
         f.get(xAt).i32(i * wp * xPixel).add().set(xc);
         f.get(wBlock).i32(i * kw * c * nv * 16).add().set(wc);
         f.repeat(ch, kw * c, () => {
-          for (let v = 0; v < nv; v++) f.get(wc).v128Load(v * 16).set(b[v]!);
-          for (let r = 0; r < mr; r++) {
-            f.get(xc).f32x4LoadSplat(r * sw * xPixel).set(a);
-            for (let v = 0; v < nv; v++) {
-              const k = acc[r * nv + v]!;
-              f.get(k).get(a).get(b[v]!).f32x4Mul().f32x4Add().set(k);
-            }
-          }
+          multiplyAccumulate(f, { ...block, mr }, wc, xc, sw * xPixel);
           f.addTo(xc, 4).addTo(wc, nv * 16);
         });
       }

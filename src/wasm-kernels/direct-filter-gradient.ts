@@ -5,6 +5,7 @@
 // Image by image (its x and dy stay in cache), tap by tap; a register block of MR input
 // channels x 4*NV output channels accumulates over the tap's valid pixels.
 import { WasmFunction } from './codegen/emitter.js';
+import { multiplyAccumulate, registerBlock } from './codegen/register-block.js';
 import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { validRange, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
@@ -47,9 +48,8 @@ function emitFilterGradient(g: ConvGeometry, { mr, nv }: Block): WasmFunction {
   const f = new WasmFunction('filterGrad', 4);
   const [x, dy, dw, images] = [f.param(0), f.param(1), f.param(2), f.param(3)];
   const [n, cb, ob, p, q, xImage, dyImage, xAt, dyAt, wAt] = f.locals('i32', 10);
-  const acc = f.locals('v128', mr * nv);
-  const a = f.local('v128');
-  const b = f.locals('v128', nv);
+  const block = registerBlock(f, mr, nv);
+  const acc = block.acc;
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = g;
   const xPixel = ci * 4;
   const dyPixel = co * 4;
@@ -77,14 +77,7 @@ function emitFilterGradient(g: ConvGeometry, { mr, nv }: Block): WasmFunction {
               f.get(p).i32(ow * dyPixel).mul().get(dyImage).add().i32((p0 * ow + q0) * dyPixel).add();
               f.get(ob).i32(nv * 16).mul().add().set(dyAt);
               f.repeat(q, q1 - q0, () => {
-                for (let v = 0; v < nv; v++) f.get(dyAt).v128Load(v * 16).set(b[v]!);
-                for (let r = 0; r < mr; r++) {
-                  f.get(xAt).f32x4LoadSplat(r * 4).set(a);
-                  for (let v = 0; v < nv; v++) {
-                    const k = acc[r * nv + v]!;
-                    f.get(k).get(a).get(b[v]!).f32x4Mul().f32x4Add().set(k);
-                  }
-                }
+                multiplyAccumulate(f, block, dyAt, xAt, 4);
                 f.addTo(xAt, g.strideWidth * xPixel).addTo(dyAt, dyPixel);
               });
             });
