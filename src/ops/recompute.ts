@@ -47,7 +47,7 @@ export function withRecomputedGradient<T extends Tensor>(
             return all.map((t, i) => g[i] ?? tf.zerosLike(t));
           }),
         );
-        releaseEarly([dy as Tensor, ...saved], grads);
+        releaseEarly(dy as Tensor, saved, grads);
         return grads;
       },
     };
@@ -55,9 +55,9 @@ export function withRecomputedGradient<T extends Tensor>(
   return (op as unknown as (...xs: Tensor[]) => T)(...inputs, ...variables);
 }
 
-/** The engine fields used here: the tape being recorded and the gradient nesting depth. */
+/** The engine fields used here: the tape being recorded, gradient nesting, the tidy scope. */
 interface EngineState {
-  state: { activeTape: unknown; gradientDepth: number };
+  state: { activeTape: unknown; gradientDepth: number; activeScope: { id: number } | null };
 }
 
 /**
@@ -91,9 +91,13 @@ function restoring<T>(state: tf.Variable[], body: () => T): T {
  * TF.js frees neither before the whole backward pass ends (every intermediate gradient of a
  * network stays alive until then), but nothing reads them after this op's gradient: the
  * output gradient was the last use of that tensor, and the saved copies are this op's own.
- * Not while a higher-order gradient is being recorded, which may still read them.
+ * The output gradient only when the backward pass made it (its tidy scope is the active one),
+ * never a `dy` the caller passed in; nothing while a higher-order gradient is being recorded.
  */
-function releaseEarly(tensors: Tensor[], results: Tensor[]): void {
-  if ((tf.engine() as unknown as EngineState).state.gradientDepth > 0) return;
-  for (const t of tensors) if (!results.includes(t)) t.dispose();
+function releaseEarly(dy: Tensor, saved: Tensor[], results: Tensor[]): void {
+  const state = (tf.engine() as unknown as EngineState).state;
+  if (state.gradientDepth > 0) return;
+  const scope = (dy as unknown as { scopeId?: number }).scopeId;
+  if (scope !== undefined && scope === state.activeScope?.id && !dy.kept && !results.includes(dy)) dy.dispose();
+  for (const t of saved) if (!results.includes(t)) t.dispose();
 }
