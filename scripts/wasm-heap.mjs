@@ -3,14 +3,16 @@
 // 128 did not fit the 4 GiB heap). Each model trains in its own process, because the heap
 // never shrinks: its size when the process exits is the run's peak.
 // Usage (after `npm run build`):
-//   node scripts/wasm-heap.mjs [--batch 128] [--train-limit 256] [--dcnet bin/dcnet.js] [model ...]
+//   node scripts/wasm-heap.mjs [--batch 128] [--train-limit 256] [--dcnet bin/dcnet.js]
+//     [--out docs/wasm-heap.txt] [model ...]
 // A model is <architecture>/<operator>[/lr] (lr: --learnable-radius); the default list is
 // cnn9 and resnet32 with standard, tanh-cosine (fixed and learnable radius), tanh-linear
-// (bounded) and seg-sigmoid (unbounded). --dcnet runs another checkout's CLI (a before/after).
+// (bounded) and seg-sigmoid (unbounded). --dcnet runs another checkout's CLI (a before/after);
+// --out also writes the table, with the machine and its load, for the README's block.
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +21,7 @@ const program = new Command('wasm-heap')
   .option('--batch <n>', 'training batch', '128')
   .option('--train-limit <n>', 'training images (steps = this / batch)', '256')
   .option('--dcnet <path>', 'the CLI to run', join(root, 'bin/dcnet.js'))
+  .option('--out <file>', 'also write the table to this file')
   .argument('[models...]')
   .parse();
 const o = program.opts();
@@ -37,8 +40,12 @@ const probe = `data:text/javascript,${encodeURIComponent(`
 `)}`;
 
 const work = mkdtempSync(join(tmpdir(), 'wasm-heap-'));
-console.log(`batch ${o.batch}, ${o.trainLimit} training images, ${o.dcnet}`);
-console.log('model                          exit  heap GiB  CPU s  wall s  last line');
+const load = loadavg()[0].toFixed(2);
+const lines = [
+  `batch ${o.batch}, ${o.trainLimit} training images (${Number(o.trainLimit) / Number(o.batch)} steps), fashion-mnist-embedded, --backend wasm`,
+  'model                          exit  heap GiB  CPU s  wall s  last line',
+];
+lines.forEach((l) => console.log(l));
 for (const m of models) {
   const [arch, op, lr] = m.split('/');
   const report = join(work, 'report.json');
@@ -55,6 +62,15 @@ for (const m of models) {
   } catch {}
   const last = `${run.stderr}`.trim().split('\n').filter((l) => l && !/tfjs-node|=====|^Hi, looks/.test(l)).pop() ?? '';
   const heap = r.heap === null ? '-' : (r.heap / 2 ** 30).toFixed(2);
-  console.log(`${m.padEnd(30)} ${String(run.status ?? run.signal).padEnd(5)} ${heap.padStart(8)} ${r.cpu.toFixed(0).padStart(6)} ${wall.toFixed(0).padStart(7)}  ${last.slice(0, 100)}`);
+  const row = `${m.padEnd(30)} ${String(run.status ?? run.signal).padEnd(5)} ${heap.padStart(8)} ${r.cpu.toFixed(0).padStart(6)} ${wall.toFixed(0).padStart(7)}  ${last.slice(0, 100)}`;
+  console.log(row);
+  lines.push(row);
+  if (o.out) write(o.out, lines); // after every run: a long series stopped early keeps its rows
 }
 rmSync(work, { recursive: true, force: true });
+
+function write(file, rows) {
+  const header = `# measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model.trim()} (${cpus().length} cores), Node ${process.version}; load average ${load} before, ${loadavg()[0].toFixed(2)} after`;
+  writeFileSync(`${file}.tmp`, [header, ...rows, ''].join('\n'));
+  renameSync(`${file}.tmp`, file);
+}
