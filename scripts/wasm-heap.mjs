@@ -42,7 +42,7 @@ const probe = `data:text/javascript,${encodeURIComponent(`
 const work = mkdtempSync(join(tmpdir(), 'wasm-heap-'));
 const load = loadavg()[0].toFixed(2);
 const lines = [
-  `batch ${o.batch}, ${o.trainLimit} training images (${Number(o.trainLimit) / Number(o.batch)} steps), fashion-mnist-embedded, --backend wasm`,
+  `batch ${o.batch}, ${o.trainLimit} training images (${Math.ceil(Number(o.trainLimit) / Number(o.batch))} step${Number(o.trainLimit) > Number(o.batch) ? 's' : ''}), fashion-mnist-embedded, --backend wasm`,
   'model                          exit  heap GiB  CPU s  wall s  last line',
 ];
 lines.forEach((l) => console.log(l));
