@@ -17,7 +17,8 @@ export function autoAttackMembers(p: ParamValues): Array<{ def: AttackDefinition
     { def: apgdCe, params: resolveParams(apgdCe, { steps: p.steps, restarts: 1, compact }) },
     { def: apgdT, params: resolveParams(apgdT, { steps: p.steps, targets: p.targets, restarts: 1, compact }) },
     { def: fabT, params: resolveParams(fabT, { steps: p.fabSteps, targets: p.targets, compact }) },
-    { def: square, params: resolveParams(square, { queries: p.queries, pInit: p.pInit }) },
+    // AutoAttack's Square keeps the schedule written for 10,000 queries (resc_schedule=False).
+    { def: square, params: resolveParams(square, { queries: p.queries, pInit: p.pInit, rescaleSchedule: false, compact }) },
   ];
 }
 

@@ -48,8 +48,15 @@ export function perturb(
   epsilon: number,
   params?: Record<string, unknown>,
   seed: number = DEFAULT_SEED,
+  pointIds?: readonly number[],
 ): tf.Tensor4D {
-  return perturbWithMembers(attack, logits, x, labels, epsilon, params, seed).adv;
+  return perturbWithMembers(attack, logits, x, labels, epsilon, params, seed, pointIds).adv;
+}
+
+function checkPointIds(x: tf.Tensor4D, pointIds?: readonly number[]): void {
+  if (pointIds && pointIds.length !== x.shape[0]) {
+    throw new AttackError(`Point ids must give one index per input (${x.shape[0]}), got ${pointIds.length}.`);
+  }
 }
 
 /** Validates one request; returns the parameters with defaults. */
@@ -60,7 +67,7 @@ function validated(def: AttackDefinition, x: tf.Tensor4D, labels: tf.Tensor1D, e
   return resolved;
 }
 
-/** What a context is made of: logits, x, labels, epsilon, params, seed. */
+/** What a context is made of: logits, x, labels, epsilon, params, seed, point ids. */
 type ContextArgs = Parameters<typeof createContext>;
 
 /**
@@ -91,13 +98,15 @@ export function perturbWithMembers(
   epsilon: number,
   params?: Record<string, unknown>,
   seed: number = DEFAULT_SEED,
+  pointIds?: readonly number[],
 ): { adv: tf.Tensor4D; members?: Array<{ name: string; fooled: Uint8Array }> } {
   const def = definitionOf(attack);
   const resolved = validated(def, x, labels, epsilon, params);
-  if (!def.runMembers) return { adv: perturbResolved(def, logits, x, labels, epsilon, resolved, seed) };
+  checkPointIds(x, pointIds);
+  if (!def.runMembers) return { adv: perturbResolved(def, logits, x, labels, epsilon, resolved, seed, pointIds) };
   // In a tidy, as perturb's plain path: whatever a member leaves behind is freed here.
   return tf.tidy(() => {
-    const out = def.runMembers!(createContext(logits, x, labels, epsilon, resolved, seed));
+    const out = def.runMembers!(createContext(logits, x, labels, epsilon, resolved, seed, pointIds));
     return { adv: projectLinf(out.adv, x, epsilon), members: out.members };
   });
 }
@@ -105,6 +114,8 @@ export function perturbWithMembers(
 export interface SweepOptions {
   params?: Record<string, unknown>;
   seed?: number;
+  /** Each point's index in the evaluation (per-point random streams); default 0..n-1. */
+  pointIds?: readonly number[];
   /** Transfer: compute the examples on this model, judge success on the target. */
   source?: LogitsFn;
 }
@@ -135,11 +146,12 @@ export function runAttack(
   const params = resolveParams(def, options.params);
   epsilons.forEach(checkEpsilon);
   checkBatch(x, labels);
+  checkPointIds(x, options.pointIds);
   const seed = options.seed ?? DEFAULT_SEED;
   const adversarials: tf.Tensor4D[] = [];
   const success: tf.Tensor1D[] = [];
   for (const eps of epsilons) {
-    const adv = perturbResolved(def, options.source ?? logits, x, labels, eps, params, seed);
+    const adv = perturbResolved(def, options.source ?? logits, x, labels, eps, params, seed, options.pointIds);
     adversarials.push(adv);
     success.push(tf.tidy(() => misclassified(logits(adv), labels)));
   }

@@ -22,7 +22,9 @@ export function createContext(
   epsilon: number,
   params: ParamValues,
   seed: number,
+  pointIds: readonly number[] = Array.from({ length: x.shape[0] }, (_, i) => i),
 ): AttackContext {
+  if (pointIds.length !== x.shape[0]) throw new Error(`pointIds has ${pointIds.length} entries for ${x.shape[0]} points`);
   // Derived from the run's seed, so an attack's random draws differ from the caller's own stream.
   const seeds = new SeededRandom(seed ^ 0x5bd1e995);
   const nextSeed = () => seeds.seed();
@@ -63,13 +65,14 @@ export function createContext(
     const subSeed = nextSeed();
     if (!left.length) return current.clone();
     // In a tidy: whatever the sub-run leaves behind is freed with it.
-    const runOn = (xs: tf.Tensor4D, ys: tf.Tensor1D) => tf.tidy(() => run(createContext(logits, xs, ys, epsilon, subParams, subSeed)));
-    if (!done.length) return runOn(x, labels);
+    const runOn = (xs: tf.Tensor4D, ys: tf.Tensor1D, ids: readonly number[]) =>
+      tf.tidy(() => run(createContext(logits, xs, ys, epsilon, subParams, subSeed, ids)));
+    if (!done.length) return runOn(x, labels, pointIds);
     const [xs, ys, cd] = tf.tidy(() => {
       const l = tf.tensor1d(left, 'int32');
       return [tf.gather(x, l), tf.gather(labels, l), tf.gather(current, tf.tensor1d(done, 'int32'))];
     });
-    const adv = runOn(xs as tf.Tensor4D, ys as tf.Tensor1D);
+    const adv = runOn(xs as tf.Tensor4D, ys as tf.Tensor1D, left.map((i) => pointIds[i]!));
     tf.dispose([xs!, ys!]);
     return reassemble(
       [
@@ -83,6 +86,7 @@ export function createContext(
   return {
     x,
     labels,
+    pointIds,
     epsilon,
     logits,
     params,

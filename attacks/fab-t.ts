@@ -41,9 +41,10 @@ export function fabRun(ctx: AttackContext, targets: tf.Tensor1D): tf.Tensor4D {
       // Steps onto {f = 0} of the linearisation f(z) = f(xc) + w.(z - xc), from xc and from x0.
       const d1 = minimalLinfStep(p1, w, tf.neg(g.loss));
       const d0 = minimalLinfStep(p0, w, tf.sub(tf.neg(g.loss), tf.sum(tf.mul(w, tf.sub(p0, p1)), 1)));
-      const a1 = tf.max(tf.abs(d1), 1);
-      const a0 = tf.max(tf.abs(d0), 1);
-      const alpha = tf.reshape(tf.clipByValue(tf.div(a1, tf.maximum(tf.add(a1, a0), 1e-12)), 0, alphaMax), [-1, 1]);
+      // Step sizes floored at 1e-8 as in the reference (both zero: alpha 1/2, capped at alphaMax).
+      const a1 = tf.maximum(tf.max(tf.abs(d1), 1), 1e-8);
+      const a0 = tf.maximum(tf.max(tf.abs(d0), 1), 1e-8);
+      const alpha = tf.reshape(tf.clipByValue(tf.div(a1, tf.add(a1, a0)), 0, alphaMax), [-1, 1]);
       const moved = tf.add(tf.mul(tf.add(p1, tf.mul(d1, eta)), tf.sub(1, alpha)), tf.mul(tf.add(p0, tf.mul(d0, eta)), alpha));
       const xn = tf.reshape(tf.clipByValue(moved, 0, 1), xc.shape) as tf.Tensor4D;
       const fooled = misclassified(logits(xn), y as tf.Tensor1D);

@@ -5,6 +5,7 @@
 // them). Both give the same per point result as long as a step treats points independently
 // and draws no random numbers.
 import { tf } from '../src/tf.js';
+import { selectPoints } from './tensor-ops.js';
 
 export type StopMode = 'none' | 'freeze' | 'compact';
 
@@ -16,16 +17,17 @@ export interface LoopStep {
 }
 
 /**
- * Runs `steps` steps of `step(state, consts, t)`. `state` is owned by the loop (its tensors are
- * disposed as they are replaced); `consts` (per point too: clean inputs, labels) are only read
- * and arrive restricted to the remaining points. Each step runs in a tf.tidy. Returns the final
- * state over all points, in the original order.
+ * Runs `steps` steps of `step(state, consts, t, active)`. `state` is owned by the loop (its
+ * tensors are disposed as they are replaced); `consts` (per point too: clean inputs, labels)
+ * are only read and arrive restricted to the remaining points, whose original indices are
+ * `active` (row k of the state is point active[k]: per-point generators follow their point).
+ * Each step runs in a tf.tidy. Returns the final state over all points, in the original order.
  */
 export function pointLoop(
   state: tf.Tensor[],
   consts: tf.Tensor[],
   steps: number,
-  step: (state: tf.Tensor[], consts: tf.Tensor[], t: number) => LoopStep,
+  step: (state: tf.Tensor[], consts: tf.Tensor[], t: number, active: readonly number[]) => LoopStep,
   mode: StopMode,
 ): tf.Tensor[] {
   const n = state[0]!.shape[0];
@@ -35,11 +37,11 @@ export function pointLoop(
   const retired: Retired[] = [];
   for (let t = 0; t < steps && active.length; t++) {
     const out = tf.tidy(() => {
-      const r = step(state, sub, t);
+      const r = step(state, sub, t, active);
       if (mode === 'none' || !r.done) return { next: r.state, done: undefined };
       if (mode === 'freeze') {
         const stop = tf.logicalOr(frozen!, r.done) as tf.Tensor1D;
-        return { next: r.state.map((s, k) => selectRows(stop, state[k]!, s)), done: stop };
+        return { next: r.state.map((s, k) => selectPoints(stop, state[k]!, s)), done: stop };
       }
       return { next: r.state, done: r.done };
     });
@@ -77,11 +79,6 @@ interface Retired {
   rows: tf.Tensor[];
   /** Original point index of each row. */
   indices: number[];
-}
-
-function selectRows(mask: tf.Tensor1D, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const shape = [mask.shape[0], ...a.shape.slice(1).map(() => 1)];
-  return tf.where(tf.broadcastTo(tf.reshape(mask, shape), a.shape), a, b);
 }
 
 function gatherAll(ts: tf.Tensor[], rows: number[]): tf.Tensor[] {

@@ -8,11 +8,20 @@ export function projectLinf(xAdv: tf.Tensor, x: tf.Tensor4D, eps: number): tf.Te
   return tf.tidy(() => tf.clipByValue(tf.minimum(tf.maximum(xAdv, tf.sub(x, eps)), tf.add(x, eps)), 0, 1) as tf.Tensor4D);
 }
 
-/** Per point: `mask[i] ? a[i] : b[i]` for batches of any rank. */
+/**
+ * Per point: `mask[i] ? a[i] : b[i]` for batches of any rank. Float batches are blended,
+ * a m + b (1 - m) with m 0 or 1 per point, rather than tf.where: a per-point condition must be
+ * broadcast to the batch's shape first, which costs the wasm backend about 7 ms on 100 28x28
+ * images against 0.08 ms for the blend, and attacks select every step. Exact for finite values
+ * (attack states are: images, losses, gradients of a sane model); a non-finite value on the
+ * side not taken would turn the point into NaN.
+ */
 export function selectPoints<T extends tf.Tensor>(mask: tf.Tensor1D, a: T, b: T): T {
   return tf.tidy(() => {
     const shape = [mask.shape[0], ...a.shape.slice(1).map(() => 1)];
-    return tf.where(tf.broadcastTo(tf.reshape(mask, shape), a.shape), a, b) as T;
+    if (a.dtype !== 'float32' || a.rank === 1) return tf.where(tf.broadcastTo(tf.reshape(mask, shape), a.shape), a, b) as T;
+    const m = tf.reshape(tf.cast(mask, 'float32'), shape);
+    return tf.add(tf.mul(a, m), tf.mul(b, tf.sub(1, m))) as T;
   });
 }
 

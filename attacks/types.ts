@@ -35,6 +35,11 @@ export interface AttackContext {
   readonly x: tf.Tensor4D;
   /** True class per point. */
   readonly labels: tf.Tensor1D;
+  /**
+   * Each point's index in the whole evaluation (0..n-1 unless the caller gives them): seeds
+   * per-point random streams, so a point's result does not depend on its batch (Square).
+   */
+  readonly pointIds: readonly number[];
   readonly epsilon: number;
   /** The model the attack is computed on (the source model, for transfer). */
   readonly logits: LogitsFn;

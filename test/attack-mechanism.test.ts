@@ -14,6 +14,7 @@ import {
   perturb,
 } from '../attacks/index.js';
 import { contractModel } from '../attacks/contract-test.js';
+import { proposalFractions, squareSide } from '../attacks/square.js';
 import { seededUniform } from './helpers/reference.js';
 import { linearModel, pointsFor } from './helpers/tiny-models.js';
 
@@ -119,6 +120,30 @@ describe('APGD step-size checkpoints', () => {
   });
 });
 
+describe("Square's schedule (AutoAttack's SquareAttack.p_selection, resc_schedule=False)", () => {
+  it('halves p_init after proposals 10, 50, 200, 500, 1000, 2000 and 4000 of a 5,000-query run', () => {
+    // The reference's if-chain: p_init while it <= 10, p_init/2 for 10 < it <= 50, ... (it from 0).
+    const reference = (it: number) =>
+      it <= 10 ? 0.8 : it <= 50 ? 0.4 : it <= 200 ? 0.2 : it <= 500 ? 0.1 : it <= 1000 ? 0.05 : it <= 2000 ? 0.025 : it <= 4000 ? 0.0125 : it <= 6000 ? 0.00625 : it <= 8000 ? 0.003125 : 0.0015625;
+    const f = proposalFractions(0.8, 5000, false);
+    expect(f).toHaveLength(4999);
+    f.forEach((p, i) => expect(p).toBeCloseTo(reference(i), 12));
+    // Proposals per fraction: 0..10, 11..50, 51..200, 201..500, 501..1000, 1001..2000, 2001..4000, 4001..4998.
+    const counts = new Map<number, number>();
+    for (const p of f) counts.set(p, (counts.get(p) ?? 0) + 1);
+    expect([...counts.values()]).toEqual([11, 40, 150, 300, 500, 1000, 2000, 998]);
+    // Stretched (the Square paper's code) the same run reaches p_init / 512.
+    expect(proposalFractions(0.8, 5000, true).at(-1)).toBeCloseTo(0.8 / 512, 12);
+  });
+  it('square sides on 28x28 are round(sqrt(p * 784)) for each halving of p_init 0.8', () => {
+    // sqrt(627.2) = 25.04, sqrt(313.6) = 17.71, 12.52, 8.85, 6.26, 4.43, 3.13, 2.21, 1.57, 1.11
+    const sides = Array.from({ length: 10 }, (_, k) => squareSide(0.8 / 2 ** k, 28, 28));
+    expect(sides).toEqual([25, 18, 13, 9, 6, 4, 3, 2, 2, 1]);
+    expect(squareSide(1, 28, 28)).toBe(28);
+    expect(squareSide(1e-6, 28, 28)).toBe(1);
+  });
+});
+
 describe('early stop by compaction gives the same results as freezing points in the batch', () => {
   let net: ReturnType<typeof contractModel>;
   let x: tf.Tensor4D;
@@ -139,6 +164,7 @@ describe('early stop by compaction gives the same results as freezing points in 
     ['apgd-ce', { steps: 20, restarts: 2 }, 0.03],
     ['apgd-t', { steps: 20, targets: 3 }, 0.02],
     ['fab-t', { steps: 20, targets: 2 }, 0.03],
+    ['square', { queries: 150 }, 0.03],
   ];
   for (const [name, params, eps] of cases) {
     it(`${name}: same adversarial examples and robust accuracy`, () => {
@@ -155,12 +181,33 @@ describe('early stop by compaction gives the same results as freezing points in 
       tf.dispose([on, off]);
     });
   }
+  it('square: a point gets the same result whatever its batch (size, other points, order)', () => {
+    const ids = Array.from({ length: 24 }, (_, i) => i);
+    const whole = perturb('square', net.logits, x, y, 0.03, { queries: 150 }, 3, ids);
+    // The same points in a shuffled order, split into batches of 7, 9 and 8.
+    const order = [5, 17, 0, 23, 11, 2, 14, 8, 20, 1, 13, 6, 19, 3, 22, 10, 15, 7, 21, 4, 12, 18, 9, 16];
+    const parts = [order.slice(0, 7), order.slice(7, 16), order.slice(16)].map((rows) => {
+      const idx = tf.tensor1d(rows, 'int32');
+      const [xs, ys] = [tf.gather(x, idx) as tf.Tensor4D, tf.gather(y, idx) as tf.Tensor1D];
+      const adv = perturb('square', net.logits, xs, ys, 0.03, { queries: 150 }, 3, rows);
+      tf.dispose([idx, xs, ys]);
+      return adv;
+    });
+    const joined = tf.concat(parts, 0);
+    const expected = tf.gather(whole, tf.tensor1d(order, 'int32'));
+    expect(values(tf.max(tf.abs(tf.sub(joined, expected))))[0]).toBe(0);
+    // Another seed draws other squares: the streams do depend on the attack's seed.
+    const other = perturb('square', net.logits, x, y, 0.03, { queries: 150 }, 4, ids);
+    expect(values(tf.max(tf.abs(tf.sub(other, whole))))[0]).toBeGreaterThan(0);
+    tf.dispose([whole, joined, expected, other, ...parts]);
+  });
   it('compaction leaves no tensors behind', () => {
     perturb('apgd-ce', net.logits, x, y, 0.03, { steps: 10 }, 1).dispose();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
       perturb('apgd-ce', net.logits, x, y, 0.03, { steps: 10 }, i).dispose();
       perturb('bim', net.logits, x, y, 0.03, { steps: 10 }, i).dispose();
+      perturb('square', net.logits, x, y, 0.03, { queries: 50 }, i).dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
   });

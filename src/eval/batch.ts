@@ -141,6 +141,8 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
       noise: [],
     };
     const idx = tf.tensor1d(correctIdx, 'int32');
+    // Indices in the evaluation: per-point random streams (Square) follow the point, not the batch.
+    const pointIds = correctIdx.map((j) => start + j);
     const xa = tf.gather(x, idx) as tf.Tensor4D;
     const ya = tf.gather(y, idx) as tf.Tensor1D;
     try {
@@ -155,7 +157,7 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
           const { adv, members } =
             plan.kind === 'transfer' && ctx.transferCache
               ? { adv: cachedTransfer(ctx.transferCache, plan, eps, x, y, idx, start, seed, on), members: undefined }
-              : perturbWithMembers(plan.attack, on, xa, ya, eps, plan.params, seed);
+              : perturbWithMembers(plan.attack, on, xa, ya, eps, plan.params, seed, pointIds);
           const fooled = fooledBy(target, adv, ya);
           const seconds = (performance.now() - t0) / 1000;
           const v = validity(adv, xa, eps);
