@@ -84,3 +84,19 @@ describe('withRecomputedGradient', () => {
     tf.dispose([x, g]);
   });
 });
+
+describe('withRecomputedGradient frees early only what is its own', () => {
+  it("leaves a caller's dy and inputs usable, and frees its saved inputs and output gradients", () => {
+    const x = tf.tensor1d([0.5, -1, 2]);
+    const dy = tf.tensor1d([1, 2, 3]);
+    const cube = (t: tf.Tensor) => withRecomputedGradient((a) => tf.mul(tf.mul(a, a), a), [t]);
+    // The op's output is the gradient's y: TF.js hands the caller's dy straight to the op.
+    const [g] = tf.grads((t) => cube(t))([x], dy);
+    expect(Array.from(g!.dataSync())).toEqual([3 * 0.25 * 1, 3 * 1 * 2, 3 * 4 * 3]);
+    expect(Array.from(dy.dataSync())).toEqual([1, 2, 3]);
+    const count = tf.memory().numTensors;
+    tf.dispose(tf.grads((t) => tf.sum(cube(cube(t))))([x]));
+    expect(tf.memory().numTensors).toBe(count);
+    tf.dispose([x, dy, g!]);
+  });
+});

@@ -50,8 +50,9 @@ export class Adam {
     // Bias corrections in float64 on the host: the same numbers whether or not the run resumed.
     const c1 = 1 - Math.pow(this.beta1, this.step);
     const c2 = 1 - Math.pow(this.beta2, this.step);
-    tf.tidy(() => {
-      this.variables.forEach((w, i) => {
+    // One tidy per variable: resnet32's temporaries of all variables at once took 0.8 GiB.
+    this.variables.forEach((w, i) => {
+      tf.tidy(() => {
         const g = grads[i]!;
         const m = tf.add(tf.mul(this.m[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(this.v[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));

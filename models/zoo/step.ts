@@ -3,6 +3,7 @@
 import { tf } from '../../src/tf.js';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '../../src/tf.js';
 import { logitsOf, perturb } from '../../attacks/index.js';
+import { applyForTraining } from '../../src/ops/recompute-layers.js';
 import type { Adam } from './adam.js';
 import type { AdversarialRecipe } from './recipe.js';
 
@@ -65,7 +66,7 @@ export function trainStep(
   let correct: Tensor | undefined;
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const logits = model.apply(batch.x, { training: true }) as Tensor2D;
+      const logits = applyForTraining(model, batch.x) as Tensor2D;
       correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(y, 'int32')), 'int32')));
       const losses = crossEntropy(logits, y, options.labelSmoothing);
       return (batch.weights ? tf.div(tf.sum(tf.mul(losses, batch.weights)), tf.sum(batch.weights)) : tf.mean(losses)) as tf.Scalar;

@@ -117,9 +117,31 @@ export async function runSummary(root, profile) {
   ].join('\n');
 }
 
+function wasmHeap(root) {
+  const file = 'docs/wasm-heap.txt';
+  const text = readFileSync(join(root, file), 'utf8');
+  const machine = text.match(/^# measured (\S+) on (.+?) \((\d+) cores\)/m);
+  const setting = text.match(/^batch (\d+), (\d+) training images \((\d+) steps?\)/m);
+  const rows = [...text.matchAll(/^(\S+\/\S+)\s+(\S+)\s+([\d.]+|-)\s+\d+\s+\d+/gm)];
+  if (!machine || !setting || rows.length === 0) throw artifactError(file, 'no "# measured" header, "batch" line or model rows');
+  const table = rows.map(([, model, exit, heap]) =>
+    `| ${model.replace(/\/lr$/, ', learnable radius').replace('/', ' ')} | ${heap === '-' ? '-' : `${heap} GiB`} | ${exit === '0' ? 'yes' : `no (exit ${exit})`} |`);
+  return [
+    `Peak wasm heap of \`dcnet train\` at batch ${setting[1]} (${setting[3]} step${setting[3] === '1' ? '' : 's'} on the embedded ` +
+      `Fashion-MNIST, then the test accuracy), measured ${machine[1]} on ${machine[2]} with ` +
+      `\`node scripts/wasm-heap.mjs --batch ${setting[1]} --train-limit ${setting[2]} --out docs/wasm-heap.txt\` (the heap ` +
+      'never shrinks: its size at exit is the peak; at most 4 GiB):',
+    '',
+    '| model | heap | completed |',
+    '| --- | --- | --- |',
+    ...table,
+  ].join('\n');
+}
+
 export const generators = {
   'paper-estimate': paperEstimate,
   'quick-models': (root) => modelsTable(root, 'quick'),
   'quick-results': (root) => runSummary(root, 'quick'),
   'perf-side-by-side': (root) => perfSideBySide(root, artifactError),
+  'wasm-heap': wasmHeap,
 };

@@ -4,6 +4,7 @@
 // sizes) and scripts/cross-backend.mjs (benchmark sizes).
 import { tf } from '../tf.js';
 import { logitsOf, marginOf, misclassified, perturb } from '../../attacks/index.js';
+import { applyForTraining } from '../ops/recompute-layers.js';
 
 /** Runs `body` with `name` as the engine's backend, then switches back. */
 export async function onBackend<T>(name: string, body: () => T): Promise<T> {
@@ -50,7 +51,7 @@ export function probeModel(model: tf.LayersModel, x: Float32Array, shape: number
     const inputGradient = readBack(() => tf.grad((xx) => loss(logitsFn(xx as tf.Tensor4D)))(xs));
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const { value, grads } = tf.variableGrads(() => {
-      return tf.div(loss(model.apply(xs, { training: true }) as tf.Tensor2D), labels.length) as tf.Scalar;
+      return tf.div(loss(applyForTraining(model, xs) as tf.Tensor2D), labels.length) as tf.Scalar;
     }, variables);
     const trainingLoss = value.dataSync()[0]!;
     const weightGradients = variables.map((v) => grads[v.name]!.dataSync() as Float32Array);
