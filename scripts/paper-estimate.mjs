@@ -5,9 +5,10 @@
 // Run it on an idle machine: `npm run paper-estimate` (after `npm run build`).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measuredHeader } from './measured-header.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { writeFileAtomic } = await import(join(root, 'dist/src/io/atomic.js'));
@@ -19,10 +20,7 @@ try {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const after = loadavg()[0];
-  const header =
-    `# measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${cpus().length} cores), ` +
-    `Node ${process.version}; load average ${before.toFixed(2)} before, ${after.toFixed(2)} after (npm run paper-estimate)\n`;
+  const header = `${measuredHeader(before, ' (npm run paper-estimate)')}\n`;
   writeFileAtomic(join(root, 'docs/paper-estimate.txt'), header + out.replace(/; cached in [^\n)]*\)/, '; a fresh calibration)'));
   process.stdout.write(header + out);
 } finally {

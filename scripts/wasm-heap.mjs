@@ -12,9 +12,10 @@
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measuredHeader } from './measured-header.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const program = new Command('wasm-heap')
@@ -40,7 +41,7 @@ const probe = `data:text/javascript,${encodeURIComponent(`
 `)}`;
 
 const work = mkdtempSync(join(tmpdir(), 'wasm-heap-'));
-const load = loadavg()[0].toFixed(2);
+const load = loadavg()[0];
 const lines = [
   `batch ${o.batch}, ${o.trainLimit} training images (${Math.ceil(Number(o.trainLimit) / Number(o.batch))} step${Number(o.trainLimit) > Number(o.batch) ? 's' : ''}), fashion-mnist-embedded, --backend wasm`,
   'model                          exit  heap GiB  CPU s  wall s  last line',
@@ -70,7 +71,7 @@ for (const m of models) {
 rmSync(work, { recursive: true, force: true });
 
 function write(file, rows) {
-  const header = `# measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model.trim()} (${cpus().length} cores), Node ${process.version}; load average ${load} before, ${loadavg()[0].toFixed(2)} after`;
+  const header = measuredHeader(load);
   writeFileSync(`${file}.tmp`, [header, ...rows, ''].join('\n'));
   renameSync(`${file}.tmp`, file);
 }

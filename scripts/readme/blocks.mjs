@@ -5,6 +5,7 @@
 // README.md, add NAME here, run `npm run readme` and commit both.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseMeasuredHeader } from '../measured-header.mjs';
 import { perfSideBySide } from './perf-side-by-side.mjs';
 
 /** A clear error naming the artifact, for a generator whose input is missing or malformed. */
@@ -15,11 +16,11 @@ export function artifactError(file, what) {
 function paperEstimate(root) {
   const file = 'docs/paper-estimate.txt';
   const text = readFileSync(join(root, file), 'utf8');
-  const machine = text.match(/^# measured (\S+) on (.+?) \((\d+) cores\), Node \S+; load average ([\d.]+) before, ([\d.]+) after/m);
+  const machine = parseMeasuredHeader(text);
   const est = text.match(/^estimate: ([\d.]+) CPU-hours \(training ([\d.]+), attacks ([\d.]+)\)/m);
   const backend = text.match(/^per-image cost on (\S+) /m);
   if (!machine || !est || !backend) throw artifactError(file, 'no "# measured" header, "per-image cost on" or "estimate:" line');
-  const [, date, cpu, cores, before, after] = machine;
+  const { date, cpu, cores, before, after } = machine;
   const [, total, train, attacks] = est;
   const fmt = (h) => Number(h).toLocaleString('en-US');
   return (
@@ -120,7 +121,7 @@ export async function runSummary(root, profile) {
 function wasmHeap(root) {
   const file = 'docs/wasm-heap.txt';
   const text = readFileSync(join(root, file), 'utf8');
-  const machine = text.match(/^# measured (\S+) on (.+?) \((\d+) cores\)/m);
+  const machine = parseMeasuredHeader(text);
   const setting = text.match(/^batch (\d+), (\d+) training images \((\d+) steps?\)/m);
   const rows = [...text.matchAll(/^(\S+\/\S+)\s+(\S+)\s+([\d.]+|-)\s+\d+\s+\d+/gm)];
   if (!machine || !setting || rows.length === 0) throw artifactError(file, 'no "# measured" header, "batch" line or model rows');
@@ -128,7 +129,7 @@ function wasmHeap(root) {
     `| ${model.replace(/\/lr$/, ', learnable radius').replace('/', ' ')} | ${heap === '-' ? '-' : `${heap} GiB`} | ${exit === '0' ? 'yes' : `no (exit ${exit})`} |`);
   return [
     `Peak wasm heap of \`dcnet train\` at batch ${setting[1]} (${setting[3]} step${setting[3] === '1' ? '' : 's'} on the embedded ` +
-      `Fashion-MNIST, then the test accuracy), measured ${machine[1]} on ${machine[2]} with ` +
+      `Fashion-MNIST, then the test accuracy), measured ${machine.date} on ${machine.cpu} with ` +
       `\`node scripts/wasm-heap.mjs --batch ${setting[1]} --train-limit ${setting[2]} --out docs/wasm-heap.txt\` (the heap ` +
       'never shrinks: its size at exit is the peak; at most 4 GiB):',
     '',
