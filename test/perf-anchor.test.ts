@@ -103,7 +103,7 @@ describe.skipIf(!hasTorch)('the PyTorch anchor builds our networks', { timeout: 
   });
 
   it('runs tuned by default and untuned on request, says so in its JSON, and the tuned run keeps its memory', () => {
-    const cell = ['--json', '--operators', 'standard', '--only', 'forward', '--batch', '64', '--steps', '3', '--warmup', '2'];
+    const cell = ['--json', '--operators', 'standard', '--only', 'forward', '--batch', '128', '--steps', '4', '--warmup', '2'];
     // Set by hand in the caller's environment, the untuned run removes them.
     const env = { ...process.env, MALLOC_TOP_PAD_: '1' };
     const tuned = JSON.parse(runAnchor(cell, env).pop()!);
@@ -119,11 +119,12 @@ describe.skipIf(!hasTorch)('the PyTorch anchor builds our networks', { timeout: 
       env: { MALLOC_MMAP_THRESHOLD_: null, MALLOC_TRIM_THRESHOLD_: null, MALLOC_TOP_PAD_: null },
     });
     expect(untuned.backend).toMatch(/-1-thread-untuned$/);
-    // glibc's default unmaps the activations every step: thousands of page faults a step
-    // (64x28x28x32 floats are 6 MB, 1,500 pages); the tuned allocator reuses its memory.
+    // glibc's default unmaps the activations every step and faults them in again: 128x28x28x32
+    // floats are 12.8 MB, 3,136 pages, for the first convolution's output alone (measured here:
+    // 5,500-6,200 faults a step untuned, 0 tuned). A difference, not a ratio: a CI host counted
+    // about 1,000 faults a step that had nothing to do with malloc (in the tuned run too).
     const faults = (r: { results: Array<{ rusage: { minorFaults: number } }> }) => r.results[0]!.rusage.minorFaults;
-    expect(faults(untuned)).toBeGreaterThan(1000);
-    expect(faults(tuned)).toBeLessThan(faults(untuned) / 5);
+    expect(faults(untuned) - faults(tuned), `faults a step: untuned ${faults(untuned)}, tuned ${faults(tuned)}`).toBeGreaterThan(2000);
   });
 });
 

@@ -235,21 +235,23 @@ def measure(network, operator, kind, a):
     clock = time.process_time if a.clock == "cpu" else time.perf_counter
     for _ in range(a.warmup):
         step()
-    seconds = []
+    seconds, faults = [], []
     before = resource.getrusage(resource.RUSAGE_SELF)
     for _ in range(a.steps):
-        start = clock()
+        start, start_faults = clock(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         step()
         seconds.append(clock() - start)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start_faults)
     after = resource.getrusage(resource.RUSAGE_SELF)
     # The median step, as src/perf/measure.ts (robust to a shared machine's slow steps).
     return {"network": network, "operator": operator, "step": kind, "batch": a.batch,
             "imagesPerSecond": a.batch / statistics.median(seconds),
             # Per timed step: a malloc that unmaps its buffers shows here as system time and
-            # minor page faults.
+            # minor page faults. Faults of the median step: a kernel's own page scans (NUMA
+            # balancing) fault in bursts that have nothing to do with malloc.
             "rusage": {"userSeconds": (after.ru_utime - before.ru_utime) / a.steps,
                        "systemSeconds": (after.ru_stime - before.ru_stime) / a.steps,
-                       "minorFaults": (after.ru_minflt - before.ru_minflt) / a.steps}}
+                       "minorFaults": statistics.median(faults)}}
 
 
 def load_weights(model, manifest):

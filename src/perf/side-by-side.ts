@@ -215,7 +215,7 @@ function formatRusage(report: NetworkReport): string {
     cells.map((c) => [id, c.operator, c.step, c.systemSeconds.toFixed(3), c.minorFaults.toFixed(0)]),
   );
   return [
-    "The anchor's system time and minor page faults per timed step (medians over rounds): the tuned allocator keeps its memory",
+    "The anchor's system time and minor page faults per timed step (faults: the median step; both: medians over rounds): the tuned allocator keeps its memory",
     ...table(['anchor', 'operator', 'step', 'system s/step', 'page faults/step'], rows, 3),
     '',
   ].join('\n');
