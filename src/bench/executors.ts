@@ -189,7 +189,9 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
       keepPerPoint: true,
       ...(e.minimalEpsilon ? { minimalEpsilon: e.minimalEpsilon } : {}),
       transferCache: transferCacheFor(cell.source.id),
-      onProgress: (p) => progress(`${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon}` : ''} ${p.pointsDone}/${p.pointsTotal}`),
+      // A batch's end has no attack: the points only (it printed 'undefined').
+      onProgress: (p) =>
+        progress(`${p.label === undefined ? '' : `${p.label}${p.epsilon !== undefined ? ` eps ${p.epsilon}` : ''} `}${p.pointsDone}/${p.pointsTotal}`),
     });
     const wallSeconds = (performance.now() - started) / 1000;
     const m = target.manifest;
