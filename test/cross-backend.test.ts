@@ -7,7 +7,7 @@ import { tf } from '../src/tf.js';
 import { decoupledConv2d } from '../src/ops/decoupled.js';
 import { ANGULARS, MAGNITUDES, WEIGHTINGS } from '../src/ops/options.js';
 import { buildModel } from '../models/architectures.js';
-import { compareProbes, onBackend, outcomeDifferences, probeModel, relativeDifference } from '../src/eval/cross-backend.js';
+import { compareProbes, gateFlips, onBackend, outcomeDifferences, probeModel, relativeDifference } from '../src/eval/cross-backend.js';
 import { seededUniform } from './helpers/reference.js';
 
 /**
@@ -122,6 +122,7 @@ async function compareModel(architecture: string, operator: string, learnableRad
 function expectAgreement(c: Awaited<ReturnType<typeof compareModel>>) {
   expect(c.logits).toBeLessThan(1e-4);
   expect(c.inputGradient).toBeLessThan(1e-3);
+  expect(c.gateFlips.notTies).toBe(0);
   expect(c.trainingLoss).toBeLessThan(1e-5);
   expect(c.weightGradients).toBeLessThan(1e-3);
   for (const outcome of Object.values(c.attacks)) expect(outcome.differing).toBe(0);
@@ -143,3 +144,30 @@ describe('small-cnn: every angular with a bounded and an unbounded magnitude, le
 // kernels need minutes for one of them (resnet32 at 4x4, two points: 400 s on the loaded CI
 // machine). Their kernels are checked at cnn9's real shapes (test/wasm-install.test.ts), the
 // models by scripts/cross-backend.mjs.
+
+describe('gate decisions (a gradient that takes another path at a near-tie is compared apart)', () => {
+  it('marks ReLU inputs at 0 and max-pool windows with two equal maxima as near-ties, with the backend tie rule', async () => {
+    const input = tf.input({ shape: [2, 4, 1] });
+    const relu = tf.layers.reLU().apply(input) as tf.SymbolicTensor;
+    const pooled = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(relu) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2, kernelInitializer: 'ones' }).apply(tf.layers.flatten().apply(pooled) as tf.SymbolicTensor) as tf.SymbolicTensor });
+    // Window 1 (cols 0-1): 0.5 twice (a tie); window 2 (cols 2-3): 0.9 clear maximum, a 0 and a -1.
+    const x = Float32Array.from([0.5, 0.5, 0.9, 0, 0.2, 0.1, -1, 0.3]);
+    const probe = await onBackend('cpu', () => probeModel(model, x, [1, 2, 4, 1], Int32Array.from([0]), { attacks: {}, epsilon: 0.1 }));
+    const [reluGate, poolGate] = probe.gates;
+    expect(Array.from(reluGate!.decision)).toEqual([1, 1, 1, 0, 1, 1, 0, 1]);
+    expect(Array.from(reluGate!.nearTie)).toEqual([0, 0, 0, 1, 0, 0, 0, 0]);
+    // TF.js's max-pool gradient sends a tie to the first maximum in the window.
+    expect(Array.from(poolGate!.decision)).toEqual([1, 0, 1, 0, 0, 0, 0, 0]);
+    expect(Array.from(poolGate!.nearTie)).toEqual([1, 1, 1, 0, 0, 0, 0, 0]);
+    model.dispose();
+  });
+
+  it('counts a decision that differs at a near-tie apart from one that differs away from any tie', () => {
+    const gate = (decision: number[], nearTie: number[]) => ({ decision: Uint8Array.from(decision), nearTie: Uint8Array.from(nearTie) });
+    // Two points of 3 elements each.
+    const a = [gate([1, 0, 1, 0, 1, 1], [1, 1, 0, 0, 0, 0])];
+    const b = [gate([0, 1, 1, 0, 1, 0], [0, 0, 0, 0, 0, 0])];
+    expect(gateFlips(a, b, 2)).toEqual([{ ties: 2, others: 0 }, { ties: 0, others: 1 }]);
+  });
+});
