@@ -60,6 +60,7 @@ const SIMD = {
   const: 0x0c,
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
+  f32x4Ne: 0x42,
   f32x4Gt: 0x44,
   and: 0x4e,
   andNot: 0x4f,
@@ -218,6 +219,10 @@ export class WasmFunction {
   /** Lane mask a > b (false where either is NaN). */
   f32x4Gt(): this {
     return this.simd(SIMD.f32x4Gt);
+  }
+  /** Lane mask a != b (true where either is NaN: x != x finds NaN lanes). */
+  f32x4Ne(): this {
+    return this.simd(SIMD.f32x4Ne);
   }
   v128And(): this {
     return this.simd(SIMD.and);
