@@ -37,6 +37,14 @@ export function optionalKernelOn(name: OptionalKernel): boolean {
   return !leftOut().has(name);
 }
 
+/**
+ * Leaves out `names` from now on instead of what DCNET_WASM_WITHOUT says, so that a benchmark
+ * can alternate with and without a kernel step by step, in the same process and conditions.
+ */
+export function leaveOut(names: readonly OptionalKernel[]): void {
+  left = new Set(names);
+}
+
 /** Checks DCNET_WASM_WITHOUT now (at install), so a mistake fails before any work. */
 export function checkWithoutSetting(): void {
   leftOut();
