@@ -10,6 +10,7 @@ import { initBackend } from '../src/backend.js';
 import { onBackend } from '../src/eval/cross-backend.js';
 import { buildModel } from '../models/architectures.js';
 import { makeStep, randomBatch } from '../src/perf/steps.js';
+import { leaveOut } from '../src/wasm-kernels/optional.js';
 import { PIXEL_DOT } from '../src/wasm-kernels/pixel-dot.js';
 import { RELU_GRAD } from '../src/wasm-kernels/relu-grad.js';
 import { relativeError, seededUniform } from './helpers/reference.js';
@@ -121,6 +122,20 @@ describe("a per-pixel scale's gradient in one pass", () => {
       for (let i = 0; i < 2; i++) expect(relativeError(wasm.values[i]!, cpu.values[i]!)).toBeLessThanOrEqual(1e-5);
     });
   }
+
+  it("equals the backend's own Multiply and Sum to the bit (pixels in fours and not)", async () => {
+    for (const shape of [[2, 5, 5, 32], [3, 4, 8], [1, 1, 12]]) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const pixels = size / shape[shape.length - 1]!;
+      const [full, perPixel, dy] = [values(size, -3, 3), values(pixels), values(size, -3, 3)];
+      const fused = await runOn('wasm', scaleGradients(full, perPixel, dy, shape, false));
+      leaveOut(['pixelDot']);
+      const own = await runOn('wasm', scaleGradients(full, perPixel, dy, shape, false)).finally(() => leaveOut([]));
+      expect(fused.kernels).toContain(PIXEL_DOT);
+      expect(own.kernels).not.toContain(PIXEL_DOT);
+      expect(fused.values[1]).toEqual(own.values[1]);
+    }
+  });
 
   it('channels not in fours take TF.js gradient; NaN and Infinity propagate as on cpu', async () => {
     for (const shape of [[2, 3, 3, 3], [1, 2, 2, 4]]) {

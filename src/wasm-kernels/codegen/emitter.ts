@@ -56,6 +56,7 @@ export class Local {
 const SIMD = {
   load: 0x00,
   load32Splat: 0x09,
+  shuffle: 0x0d,
   store: 0x0b,
   const: 0x0c,
   f32x4Splat: 0x13,
@@ -219,6 +220,10 @@ export class WasmFunction {
   /** Lane mask a > b (false where either is NaN). */
   f32x4Gt(): this {
     return this.simd(SIMD.f32x4Gt);
+  }
+  /** Pops a, b: the f32 lanes `lanes` of a:b (0-3 are a's lanes, 4-7 b's). */
+  f32x4Shuffle(lanes: [number, number, number, number]): this {
+    return this.simd(SIMD.shuffle, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
   }
   /** Lane mask a != b (true where either is NaN: x != x finds NaN lanes). */
   f32x4Ne(): this {
