@@ -190,6 +190,13 @@ describe('wasm kernels match the cpu backend', () => {
     { a: [1, 128, 98], b: [1, 128, 10], transposeA: true, transposeB: false }, // dense dW
     { a: [1, 2, 3], b: [1, 50, 3], transposeA: false, transposeB: true }, // computed as (b a^T)^T
     { a: [2, 3, 5], b: [1, 9, 3], transposeA: true, transposeB: true }, // swapped, broadcast
+    // a^T b with columns up to 12 and rows in fours: the generated kernel (transposed-product.ts).
+    { a: [1, 128, 3136], b: [1, 128, 10], transposeA: true, transposeB: false }, // small-cnn's dense dW
+    { a: [1, 1, 4], b: [1, 1, 1], transposeA: true, transposeB: false },
+    { a: [3, 7, 8], b: [3, 7, 12], transposeA: true, transposeB: false },
+    { a: [2, 5, 12], b: [2, 5, 3], transposeA: true, transposeB: false },
+    { a: [4, 9, 20], b: [4, 9, 13], transposeA: true, transposeB: false }, // 13 columns: transposes
+    { a: [1, 9, 20], b: [2, 9, 5], transposeA: true, transposeB: false }, // broadcast batch: transposes
   ];
   for (const c of MATMUL_CASES) {
     it(`BatchMatMul a [${c.a}] b [${c.b}] transposeA ${c.transposeA} transposeB ${c.transposeB}`, async () => {

@@ -2,8 +2,10 @@
 // backend's own kernel multiplies at XNNPACK speed only without transposes (with them, about
 // ten times slower). Dense layers' gradients (x^T dy and dy W^T) are exactly those products.
 // Either the operands are transposed first, or C^T = op(B)^T op(A)^T is computed and
-// transposed back, whichever moves fewer numbers.
+// transposed back, whichever moves fewer numbers. a^T b with few columns (a dense layer's
+// weight gradient) has a generated kernel of its own (transposed-product.ts).
 import { tf } from '../tf.js';
+import { transposedProduct, transposedProductApplies } from './transposed-product.js';
 import { withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
@@ -32,6 +34,7 @@ function batchMatMul(args: KernelArgs<{ a: TensorInfo; b: TensorInfo }, Attrs>):
   const direct = (transposeA ? size(a) : 0) + (transposeB ? size(b) : 0) + size(b);
   const swapped = (transposeA ? 0 : size(a)) + (transposeB ? 0 : size(b)) + batch * rows * cols + size(a);
   return withScope(args.backend, (s) => {
+    if (transposeA && !transposeB && transposedProductApplies(a, b)) return transposedProduct(s, a, b);
     if (direct <= swapped) {
       const left = transposeA ? transposeLast(s, a) : a;
       const right = transposeB ? transposeLast(s, b) : b;

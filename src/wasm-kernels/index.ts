@@ -2,7 +2,8 @@
 // gradients) and max-pool gradient that the backend lacks (Conv2DBackpropFilter) or runs
 // slowly, mostly as generated wasm (codegen/) on the backend's heap, and matrix products with
 // transposed operands, so that ordinary automatic differentiation trains on wasm fast;
-// Identity and same-type Cast share their input's data instead of copying it.
+// Identity and same-type Cast share their input's data instead of copying it; the ReLU
+// gradient and a per-pixel scale's gradient run as one pass each (gradient-routes.ts).
 // Installed by src/backend.ts when the wasm backend starts.
 import { tf } from '../tf.js';
 import { castConfig, identityConfig } from './aliasing.js';
@@ -12,6 +13,10 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { multiplyConfig } from './multiply.js';
+import { checkWithoutSetting, WithoutSettingError } from './optional.js';
+import { pixelDotConfig } from './pixel-dot.js';
+import { reluGradConfig } from './relu-grad.js';
+import { routeGradients } from './gradient-routes.js';
 import { kernelSelfTest } from './self-test.js';
 import { captureBuiltIns, guardAllocations } from './wasm-backend.js';
 
@@ -25,6 +30,8 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   batchMatMulConfig,
   identityConfig,
   castConfig,
+  reluGradConfig,
+  pixelDotConfig,
 ];
 
 /** Built-in wasm kernels our composites call. */
@@ -59,6 +66,11 @@ export function installWasmKernels(engineName: string): WasmKernelStatus | undef
   if (engineName !== 'wasm') return undefined;
   if (status) return status;
   if (!kernelsWanted()) return (status = { installed: false, reason: `turned off by ${KERNELS_ENV}=off` });
+  try {
+    checkWithoutSetting();
+  } catch (err) {
+    throw err instanceof WithoutSettingError ? new KernelsSettingError(err.message) : err;
+  }
   const backend = tf.findBackend('wasm');
   captureBuiltIns(BUILT_INS_USED);
   const failure = kernelSelfTest(backend, BUILT_INS_USED);
@@ -68,5 +80,6 @@ export function installWasmKernels(engineName: string): WasmKernelStatus | undef
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
+  routeGradients();
   return (status = { installed: true });
 }

@@ -7,8 +7,8 @@ import { WasmFunction } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
 import { builtInKernel, withScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
-/** [full, perPixel] when one operand is the other's shape with a last axis of 1. */
-function pixelScaling(a: TensorInfo, b: TensorInfo): [TensorInfo, TensorInfo] | undefined {
+/** [full, perPixel] when one operand is the other's shape with a last axis of 1 (float32, channels in fours). */
+export function pixelScaling(a: TensorInfo, b: TensorInfo): [TensorInfo, TensorInfo] | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== b.shape.length) return undefined;
   const rank = a.shape.length;
   if (rank < 2 || a.shape.slice(0, -1).some((d, i) => d !== b.shape[i])) return undefined;

@@ -56,10 +56,12 @@ export class Local {
 const SIMD = {
   load: 0x00,
   load32Splat: 0x09,
+  shuffle: 0x0d,
   store: 0x0b,
   const: 0x0c,
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
+  f32x4Ne: 0x42,
   f32x4Gt: 0x44,
   and: 0x4e,
   andNot: 0x4f,
@@ -218,6 +220,14 @@ export class WasmFunction {
   /** Lane mask a > b (false where either is NaN). */
   f32x4Gt(): this {
     return this.simd(SIMD.f32x4Gt);
+  }
+  /** Pops a, b: the f32 lanes `lanes` of a:b (0-3 are a's lanes, 4-7 b's). */
+  f32x4Shuffle(lanes: [number, number, number, number]): this {
+    return this.simd(SIMD.shuffle, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
+  /** Lane mask a != b (true where either is NaN: x != x finds NaN lanes). */
+  f32x4Ne(): this {
+    return this.simd(SIMD.f32x4Ne);
   }
   v128And(): this {
     return this.simd(SIMD.and);
