@@ -56,7 +56,7 @@ describe('profiles', () => {
     const p = structuredClone(quick) as unknown as Record<string, unknown>;
     (p.evaluation as { epsilons: number[] }).epsilons = [8];
     expect(() => validateProfile(p)).toThrow(/epsilons.*8\/255 = 0.0314, not 8/);
-    expect(() => validateProfile({ ...quick, architecture: 'vgg' })).toThrow(/architecture: "vgg" is not one of small-cnn, cnn9, resnet32/);
+    expect(() => validateProfile({ ...quick, architecture: 'vgg' })).toThrow(/architecture: "vgg" is not one of small-cnn, small-cnn-bn, cnn9, resnet32/);
     expect(() => validateProfile({ ...quick, operators: ['tanh-cos'] })).toThrow(/Invalid angular 'cos'/);
   });
 });
