@@ -253,6 +253,37 @@ function minimalEpsilonSection(input: ReportInput): string[] {
   ];
 }
 
+/** Per decoupled model and layer: the share of input patches past the radius, clean and under attack. */
+export function saturationSection(input: ReportInput): string[] {
+  const measured = input.models.filter((m) => m.saturation?.layers.length);
+  if (!measured.length) return [];
+  const s0 = measured[0]!.saturation!;
+  const pctOf = (v: number) => (100 * v).toFixed(1);
+  return [
+    '## Saturation of the decoupled layers',
+    '',
+    `Share (%) of input patches whose norm exceeds the layer's radius rho (with a learnable radius, rho = (r² + 1e-4) × the moving mean patch norm, per output channel: the share is over patches × channels), ` +
+      `on the first ${s0.points} test points, clean and under ${title(s0.attack)} ${JSON.stringify(s0.params)} at eps ${eps(s0.epsilon)}. ` +
+      "Past rho BallConv's magnitude is flat (no gradient in |x|) and TanhConv's is near 1; operators that do not use rho (SphereConv, LinearConv, LogConv, MixConv) are shown for comparison.",
+    '',
+    table(
+      ['model', 'layer', 'operator', 'radius', 'mean rho', 'clean', 'adversarial'],
+      measured.flatMap((m) =>
+        m.saturation!.layers.map((l) => [
+          `\`${m.model.id}\``,
+          String(l.index + 1),
+          operatorTitle(l.operator),
+          `${l.radius}${l.usesRadius ? '' : ' (unused)'}`,
+          l.meanRadius.toPrecision(3),
+          pctOf(l.clean),
+          pctOf(l.adversarial),
+        ]),
+      ),
+    ),
+    '',
+  ];
+}
+
 function sanitySection(input: ReportInput): string[] {
   return input.models.flatMap((m) => {
     const failed = m.sanity.filter((s) => s.status === 'failed');
@@ -306,7 +337,7 @@ const attacksText = (list: ReportAttack[]) =>
   list.map((a) => `${title(a.name)}${a.params ? ' ' + JSON.stringify(a.params) : ''}${a.epsilons ? ` at eps ${a.epsilons.map(eps).join(', ')} only` : ''}`).join('; ');
 
 /** Architectures with batch norm after each convolution (architectures.ts). */
-const BATCH_NORM: Record<string, boolean> = { 'small-cnn': false, cnn9: true, resnet32: true };
+const BATCH_NORM: Record<string, boolean> = { 'small-cnn': false, 'small-cnn-bn': true, cnn9: true, resnet32: true };
 
 /**
  * How this run differs from the paper, from the profile and the recipes recorded with the
@@ -423,6 +454,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     ...membersSection(input),
     ...minimalEpsilonSection(input),
+    ...saturationSection(input),
     '## Sanity checks',
     '',
     ...sanitySection(input),

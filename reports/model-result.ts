@@ -2,6 +2,7 @@
 // report is derived from these files. Per-point outcomes (base64 bitsets, see
 // src/eval/bits.ts) are kept so that every comparison between models can be paired.
 import { summarizeMinimalEpsilons, type MinimalEpsilonSummary } from './minimal-epsilon.js';
+import type { SaturationResult } from '../src/eval/saturation.js';
 import { BOUNDED_MAGNITUDES, parseOperatorId } from '../src/ops/options.js';
 import { parseZooId, type TrainingRecipe } from '../models/zoo/index.js';
 import { accuracy, countOnes, encodeBits, worstCaseBits, type Accuracy, type AttackKind, type EvaluationResult, type ModelVerdict, type SanityCheck } from '../src/eval/index.js';
@@ -75,6 +76,8 @@ export interface ModelResult {
   verdict: ModelVerdict;
   /** Minimal epsilon per test point (FAB-T, minimal norm) and its summary, when measured. */
   minimalEpsilon?: MinimalEpsilonSummary & { attack: string; params: Record<string, unknown>; perPoint: Array<number | null> };
+  /** Decoupled models: per layer, the share of input patches past the radius, clean and under attack. */
+  saturation?: SaturationResult;
 }
 
 export interface TrainSummary {
