@@ -9,6 +9,7 @@ import { compareAll, describeBriefly, describeDifference, type Comparison, type 
 import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
+import { ablationSection, seedVarianceSection } from './study-sections.js';
 
 /** An attack of the profile, as the report reads it. */
 export interface ReportAttack {
@@ -27,7 +28,10 @@ export interface ReportProfile {
   operators: string[];
   trainings: string[];
   seed: number;
-  train: { epochs: number; batch: number; lr: number; eps: number; limit?: number };
+  train: { epochs: number; batch: number; lr: number; eps: number; limit?: number; learnableRadius?: boolean };
+  /** More seeds of some models, and an ablation on another architecture (see the bench profile). */
+  extraSeeds?: Array<{ operators: string[]; trainings: string[]; seeds: number[] }>;
+  ablation?: { architecture: string; operators: string[]; trainings: string[]; learnableRadius?: boolean };
   evaluation: {
     n: number;
     epsilons: number[];
@@ -404,8 +408,11 @@ function settings(input: ReportInput): string {
   return table(['setting', 'value'], rows.map(([k, v]) => [k, v.replace(/\|/g, '\\|')]));
 }
 
-export function renderMarkdown(input: ReportInput): string {
-  const p = input.profile;
+export function renderMarkdown(all: ReportInput): string {
+  const p = all.profile;
+  // The study's own models make every table; the ablation's (another architecture) have their section.
+  const input = { ...all, models: all.models.filter((m) => m.model.architecture === p.architecture) };
+  const ablation = all.models.filter((m) => m.model.architecture !== p.architecture);
   const e = p.evaluation.tableEpsilon;
   const cmp = compareAll(input.models, p.operators, p.trainings, comparisonLines(p), familyOf);
   const white = [...attackLines(p.evaluation.whiteBox), { key: 'worst' as const, title: title('worst') }];
@@ -452,6 +459,8 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),
     '',
+    ...seedVarianceSection(input.models, comparisonLines(p), p),
+    ...ablationSection(input.models, ablation, comparisonLines(p), p),
     ...membersSection(input),
     ...minimalEpsilonSection(input),
     ...saturationSection(input),

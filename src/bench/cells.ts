@@ -12,6 +12,8 @@ export interface ModelRef {
   operator: string;
   training: Training;
   seed: number;
+  /** A model of the profile's ablation (another architecture), not of the study itself. */
+  ablation?: true;
 }
 
 export interface TrainCell {
@@ -32,10 +34,10 @@ export interface EvaluateCell {
 
 export type Cell = TrainCell | EvaluateCell;
 
-export function modelId(profile: BenchProfile, operator: string, training: Training, seed: number): string {
+export function modelId(profile: BenchProfile, operator: string, training: Training, seed: number, architecture = profile.architecture): string {
   return formatZooId({
     dataset: profile.dataset as DatasetName,
-    architecture: profile.architecture as Architecture,
+    architecture: architecture as Architecture,
     operator,
     training,
     seed,
@@ -46,9 +48,22 @@ function ref(profile: BenchProfile, operator: string, training: Training, seed: 
   return { id: modelId(profile, operator, training, seed), operator, training, seed };
 }
 
-/** Target models in table order: trainings outer, operators inner. */
+/**
+ * Target models in table order: trainings outer, operators inner; then the extra seeds (in
+ * the order listed), then the ablation's models.
+ */
 export function targetModels(profile: BenchProfile): ModelRef[] {
-  return profile.trainings.flatMap((t) => profile.operators.map((op) => ref(profile, op, t, profile.seed)));
+  const main = profile.trainings.flatMap((t) => profile.operators.map((op) => ref(profile, op, t, profile.seed)));
+  const extra = (profile.extraSeeds ?? []).flatMap((x) =>
+    x.seeds.flatMap((s) => x.trainings.flatMap((t) => x.operators.map((op) => ref(profile, op, t, s)))),
+  );
+  const a = profile.ablation;
+  const ablation: ModelRef[] = a
+    ? a.trainings.flatMap((t) => a.operators.map((op) => ({ id: modelId(profile, op, t, profile.seed, a.architecture), operator: op, training: t, seed: profile.seed, ablation: true as const })))
+    : [];
+  // An operator x training x seed listed twice is one model.
+  const seen = new Set<string>();
+  return [...main, ...extra, ...ablation].filter((m) => !seen.has(m.id) && seen.add(m.id));
 }
 
 export function sourceModel(profile: BenchProfile): ModelRef {

@@ -74,7 +74,7 @@ export function dryRun(o: DryRunOptions): DryRun {
     return m.cost;
   };
   const committed = o.committed ?? [];
-  const estimate = estimateCost(profile, o.shard, o.sizes, unitCost, new Set(committed));
+  const estimate = estimateCost(profile, o.shard, o.sizes, unitCost, new Set(committed), o.jobs);
   const cpuSeconds = estimate.seconds.train + estimate.seconds.evaluate;
   const trains = estimate.cells.filter((c) => c.cell.kind === 'train');
   const evals = estimate.cells.filter((c) => c.cell.kind === 'evaluate');
@@ -90,7 +90,7 @@ export function dryRun(o: DryRunOptions): DryRun {
     `  white-box: ${e.whiteBox.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
     `  transfer from ${evals[0]?.cell.kind === 'evaluate' ? evals[0].cell.source.id : '(none)'}: ${e.transfer.attacks.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
     `  score-based: ${describeAttack(e.scoreBased, e.epsilons)}`,
-    `per-image cost on ${o.backend} (median of 2 steps at batch ${batches.train} for training, ${batches.forward} for the rest; cached in ${o.calibrator.file}):`,
+    `per-image cost on ${o.backend} (median of 2 steps at batch ${batches.train} for training, ${batches.forward} for the rest, process CPU time; cached in ${o.calibrator.file}):`,
     ...[...measured].map(
       ([op, m]) =>
         `  ${op}${op === 'standard' ? '' : ' (for every decoupled operator)'}: train ${(m.cost.train * 1e3).toFixed(1)} ms, ` +

@@ -19,6 +19,7 @@ import {
 import { exampleSet } from '../../reports/examples.js';
 import type { EvaluateCellResult } from '../../reports/index.js';
 import { toModelResult } from '../../reports/model-result.js';
+import { measureSaturation } from '../eval/saturation.js';
 import type { Cell, EvaluateCell, TrainCell } from './cells.js';
 import type { AttackSpec, BenchProfile } from './profile.js';
 import type { WorkerSetup } from './runner.js';
@@ -109,7 +110,7 @@ async function runTrain(cell: TrainCell, setup: WorkerSetup, progress: ProgressF
 
 async function trainCell(cell: TrainCell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult> {
   const { id } = cell.model;
-  const overrides = trainOverrides(setup.profile, cell.model.training);
+  const overrides = trainOverrides(setup.profile, cell.model.id);
   const train = dataset(setup.profile, 'train', overrides.trainLimit);
   const test = dataset(setup.profile, 'test');
   const result = await trainModel({
@@ -203,8 +204,12 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
     };
     // Examples under the profile's main iterative white-box attack at the table epsilon.
     const shown = e.whiteBox.find((a) => a.name !== 'fgsm') ?? e.whiteBox[0]!;
+    const model = toModelResult(result, { model: cell.model.id, source: cell.source.id }, train, wallSeconds);
+    // The saturation table, under the same attack as the examples.
+    const saturation = e.saturation ? measureSaturation(target.model, test, shown, e.tableEpsilon, e.seed, e.saturation.points, e.batch) : undefined;
+    if (saturation) model.saturation = saturation;
     return {
-      model: toModelResult(result, { model: cell.model.id, source: cell.source.id }, train, wallSeconds),
+      model,
       examples: exampleSet(target.model, test, shown, e.tableEpsilon, e.seed),
     };
   } finally {

@@ -91,7 +91,30 @@ export const ProfileSchema = strict({
     eps: z.number().nonnegative().lte(1),
     /** Train on the first `limit` training images only (all when unset). */
     limit: positiveInt().optional(),
+    /**
+     * A learnable radius per output channel for the decoupled operators that use a radius
+     * (ball, tanh, seg), as the authors train them: rho = (r^2 + 1e-4) x mean patch norm.
+     */
+    learnableRadius: z.boolean().optional(),
   }),
+  /**
+   * More seeds of some target models (seed variance in the report): each entry adds every
+   * operator x training x seed listed (seeds other than `seed`).
+   */
+  extraSeeds: z
+    .array(strict({ operators: z.array(operatorId).min(1), trainings: z.array(training).min(1), seeds: z.array(seed()).min(1) }))
+    .optional(),
+  /**
+   * The ablation: the same operators on another architecture (e.g. small-cnn, no batch
+   * norm) with a fixed radius, attacked as the targets; the report compares them pairwise.
+   */
+  ablation: strict({
+    architecture: oneOf(ARCHITECTURES),
+    operators: z.array(operatorId).min(1),
+    trainings: z.array(training).min(1),
+    /** The ablation's radius: fixed (false, the default) or learnable. */
+    learnableRadius: z.boolean().optional(),
+  }).optional(),
   evaluation: strict({
     /** Test points attacked (the first n of the test split). */
     n: positiveInt(),
@@ -109,6 +132,12 @@ export const ProfileSchema = strict({
     scoreBased: AttackSpecSchema,
     /** Minimal epsilon per test point: FAB-T's parameters (minimal-norm mode); absent: not measured. */
     minimalEpsilon: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * The saturation table of each decoupled model on its first `points` test points, clean
+     * and under the report's example attack (the first iterative white-box attack) at the
+     * table epsilon; absent: not measured.
+     */
+    saturation: strict({ points: positiveInt() }).optional(),
     seed: seed(),
   }),
 }).superRefine((p, ctx) => {
@@ -122,6 +151,18 @@ export const ProfileSchema = strict({
   };
   const e = p.evaluation;
   duplicates(['operators'], p.operators, (i) => `operator "${p.operators[i]}"`);
+  for (const [i, x] of (p.extraSeeds ?? []).entries()) {
+    for (const [j, op] of x.operators.entries()) if (!p.operators.includes(op)) issue(['extraSeeds', i, 'operators', j], `operator "${op}" is not one of the profile's operators (${p.operators.join(', ')})`);
+    for (const [j, t] of x.trainings.entries()) if (!p.trainings.includes(t)) issue(['extraSeeds', i, 'trainings', j], `training "${t}" is not one of the profile's trainings (${p.trainings.join(', ')})`);
+    for (const [j, sd] of x.seeds.entries()) if (sd === p.seed) issue(['extraSeeds', i, 'seeds', j], `seed ${sd} is the profile's own seed: list other seeds`);
+  }
+  if (p.ablation) {
+    const a = p.ablation;
+    // Model ids name the architecture, not the radius: the ablation's models need their own ids.
+    if (a.architecture === p.architecture) issue(['ablation', 'architecture'], `the ablation needs another architecture than the study's ${p.architecture} (e.g. small-cnn for small-cnn-bn)`);
+    for (const [j, op] of a.operators.entries()) if (!p.operators.includes(op)) issue(['ablation', 'operators', j], `operator "${op}" is not one of the profile's operators (the ablation is compared with them)`);
+    for (const [j, t] of a.trainings.entries()) if (!p.trainings.includes(t)) issue(['ablation', 'trainings', j], `training "${t}" is not one of the profile's trainings`);
+  }
   duplicates(['trainings'], p.trainings, (i) => `training "${p.trainings[i]}"`);
   duplicates(['evaluation', 'epsilons'], e.epsilons, (i) => `epsilon ${e.epsilons[i]}`);
   // One attack may run twice with other settings (an effort check), never identically.
@@ -150,6 +191,11 @@ export const ProfileSchema = strict({
     issue(['evaluation', 'scoreBased', 'name'], `${e.scoreBased.name} uses gradients; the score-based check needs an attack that only queries outputs (e.g. square)`);
   }
   const s = e.transfer.source;
+  for (const [i, x] of (p.extraSeeds ?? []).entries()) {
+    if (x.seeds.includes(s.seed) && x.operators.includes(s.operator) && x.trainings.includes(s.training)) {
+      issue(['extraSeeds', i, 'seeds'], `seed ${s.seed} of ${s.operator}/${s.training} is the transfer source: give the extra seeds other values`);
+    }
+  }
   if (s.seed === p.seed && p.operators.includes(s.operator) && p.trainings.includes(s.training)) {
     // Transfer from the target itself is white-box, not black-box.
     issue(['evaluation', 'transfer', 'source', 'seed'], `the transfer source ${s.operator}/${s.training} with seed ${s.seed} is also a target: give it a seed other than ${p.seed} so it is trained independently`);
