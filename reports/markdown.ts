@@ -352,9 +352,17 @@ export function paperDifferences(input: ReportInput): Array<[string, string, str
   const e = p.evaluation;
   const recipeOf = (training: string) => input.models.find((m) => m.model.training === training && m.model.train?.recipe)?.model.train?.recipe;
   const any = p.trainings.map(recipeOf).find((r) => r !== undefined);
-  const opts = { ...DEFAULT_OPTIONS, ...(any?.operatorOptions ?? {}) };
-  const learnable = (any?.operatorOptions as { learnableRadius?: boolean } | undefined)?.learnableRadius === true;
+  // Operator options from a decoupled model's recipe (the baseline's has none).
+  const decoupled = input.models.map((m) => m.model.train?.recipe).find((r) => r && Object.keys(r.operatorOptions ?? {}).length) ?? any;
+  const opts = { ...DEFAULT_OPTIONS, ...(decoupled?.operatorOptions ?? {}) };
+  const learnable = input.models.some((m) => (m.model.train?.recipe?.operatorOptions as { learnableRadius?: boolean } | undefined)?.learnableRadius === true);
   const seeds = [...new Set(input.models.map((m) => m.model.seed))];
+  const perModel = new Map<string, number[]>();
+  for (const m of input.models) perModel.set(`${operatorTitle(m.model.operator)} (${m.model.training})`, [...(perModel.get(`${operatorTitle(m.model.operator)} (${m.model.training})`) ?? []), m.model.seed]);
+  const several = [...perModel].filter(([, v]) => v.length > 1);
+  const seedText = several.length
+    ? `s${p.seed} for every model; seeds ${several[0]![1].map((x) => `s${x}`).join(', ')} for ${several.map(([k]) => k).join(', ')}`
+    : `${seeds.length} (s${seeds.join(', s')}) per operator`;
   const adv = p.trainings
     .filter((t) => t !== 'standard')
     .map((t) => {
@@ -367,12 +375,12 @@ export function paperDifferences(input: ReportInput): Array<[string, string, str
     ['dataset', 'CIFAR-10 (50,000 training, 10,000 test images)', `${p.dataset}${p.data ? ` from ${p.data}` : ''}${p.train.limit ? `, first ${p.train.limit} training images` : ''}`],
     ['architecture', 'plain CNN-9 (and a CIFAR ResNet)', p.architecture],
     ['batch norm', 'after every convolution', BATCH_NORM[p.architecture] === undefined ? 'see architecture' : BATCH_NORM[p.architecture] ? 'after every convolution' : 'none'],
-    ['operator radius', 'learnable (r initialised to 1, rho = (r² + 1e-4) × mean patch norm) or fixed', learnable ? 'learnable, as in the paper' : `fixed at ${opts.radius}`],
+    ['operator radius', 'learnable (r initialised to 1, rho = (r² + 1e-4) × mean patch norm) or fixed', learnable ? 'learnable for the operators that use a radius (BallConv, TanhConv, SegConv), as in the paper' : `fixed at ${opts.radius}`],
     ['alpha / beta', '1 / 0.5 (authors\' code)', `${opts.alpha} / ${opts.beta}`],
     ['optimisation', 'Adam lr 1e-3 (x0.1 at 20k, 30k, 37.5k of 42.5k iterations), batch 128, label smoothing 0.01', any ? `Adam lr ${any.learningRate} constant, batch ${any.batchSize}, ${any.epochs} epochs, label smoothing ${any.labelSmoothing}` : `Adam lr ${p.train.lr}, batch ${p.train.batch}, ${p.train.epochs} epochs`],
     ['augmentation', '4-pixel reflect pad, random crop, horizontal flip', any?.augmentation ?? 'not recorded'],
     ['test points attacked', '10,000 (the whole test split)', `the first ${pointsEvaluated(input)} of the test split`],
-    ['seeds', 'one model per operator (seed not published)', `${seeds.length} (s${seeds.join(', s')}) per operator`],
+    ['seeds', 'one model per operator (seed not published)', seedText],
     ['adversarial training', 'FGSM adversarial training; fraction, weight, labels and schedule not published', adv.length ? adv.join('; ') : 'none'],
     ['epsilon', 'not published', `${e.epsilons.map(eps).join(', ')}; tables at ${eps(e.tableEpsilon)}`],
     ['white-box attacks', 'FGSM, BIM (steps and step size not published)', attacksText(e.whiteBox)],
