@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES, loadProfile, ProfileError, validateProfile, type BenchProfile } from '../src/bench/profile.js';
 import { mergePatch, parseSet } from '../src/bench/profile-overrides.js';
 import { didYouMean, editDistance } from '../src/bench/did-you-mean.js';
-import { estimateCost, type UnitCost } from '../src/bench/cost.js';
+import { attackWork, estimateCost, type UnitCost } from '../src/bench/cost.js';
 import { calibrator, type CalibrationRequest } from '../src/bench/calibration.js';
 import { dryRun } from '../src/bench/dry-run.js';
 
@@ -165,6 +165,14 @@ describe('cost estimate', () => {
       'evaluate:fashion-mnist-embedded/small-cnn/tanh-cosine/standard/s0',
     ]);
     expect(shard1.seconds.train).toBeCloseTo(201 + 100.5, 9);
+  });
+
+  it('an attack costs steps x restarts x targets gradients; AutoAttack the sum of its members', () => {
+    expect(attackWork({ name: 'pgd', params: { steps: 20, restarts: 2 } })).toEqual({ inputGradient: 40, forward: 1 });
+    expect(attackWork({ name: 'apgd-t', params: { steps: 25, targets: 3 } })).toEqual({ inputGradient: 75, forward: 1 });
+    expect(attackWork({ name: 'square', params: { queries: 200 } })).toEqual({ forward: 200 });
+    // APGD-CE 25 + APGD-T 25 x 3 + FAB-T 10 x 3 gradients (each with a scoring forward), Square 100 queries.
+    expect(attackWork({ name: 'autoattack', params: { steps: 25, targets: 3, fabSteps: 10, queries: 100 } })).toEqual({ train: 0, inputGradient: 130, forward: 103 });
   });
 
   it('adversarial training adds its attack gradients (fgsm-at: half of each batch)', () => {
