@@ -112,8 +112,8 @@ const STUDY: BenchProfile = {
     'the decoupled operators that use one; baseline + bounded (sphere, ball, tanh) + unbounded (linear, seg, log, mix) operators with ' +
     'cosine angular activation, standard and FGSM-adversarial training; 3 seeds of the baseline, TanhConv and LinearConv (standard ' +
     'training); an ablation without batch norm and with a fixed radius (small-cnn) for TanhConv and LinearConv. 1,000 test points: ' +
-    'FGSM, BIM and PGD over an epsilon sweep to chance, a PGD effort pair, AutoAttack and Square at the table epsilon, transfer from an ' +
-    'independent baseline, the noise baseline, FAB-T minimal epsilons, the saturation table. Sizing: docs/study.md.',
+    'FGSM and BIM over an epsilon sweep to chance; PGD, its effort pair (2x steps, 2 restarts), AutoAttack (25 steps, 3 targets) and Square (200 queries) at the table epsilon; transfer from an ' +
+    'independent baseline, the noise baseline, FAB-T minimal epsilons, the saturation table. 3 epochs: sized to 5 CPU-core-hours with training (docs/study.md).',
   dataset: 'fashion-mnist',
   architecture: 'small-cnn-bn',
   operators: COSINE_OPERATORS,
