@@ -9,7 +9,7 @@ import { compareAll, describeBriefly, describeDifference, type Comparison, type 
 import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
-import { ablationSection, seedVarianceSection } from './study-sections.js';
+import { ablationSection, seedVarianceSection, wideSection } from './study-sections.js';
 
 /** An attack of the profile, as the report reads it. */
 export interface ReportAttack {
@@ -37,7 +37,11 @@ export interface ReportProfile {
     epsilons: number[];
     tableEpsilon: number;
     whiteBox: ReportAttack[];
-    transfer: { source: { operator: string; training: string; seed: number }; attacks: ReportAttack[] };
+    transfer: {
+      source: { operator: string; training: string; seed: number };
+      attacks: ReportAttack[];
+      otherFamily?: { bounded: string; unbounded: string; training?: string; seed?: number };
+    };
     scoreBased: ReportAttack;
     seed: number;
   };
@@ -140,16 +144,23 @@ function paperTable(p: PaperTable): string {
   return `${p.caption}:\n\n${table(header, rows)}`;
 }
 
+/** Transfer lines from the other family's source (`transfer.otherFamily`), if the profile has one. */
+function otherFamilyLines(profile: ReportProfile): ReturnType<typeof attackLines> {
+  if (!profile.evaluation.transfer.otherFamily) return [];
+  return attackLines(profile.evaluation.transfer.attacks).map((l) => ({ ...l, key: { ...l.key, sourceRole: 'other-family' as const }, title: `${l.title} from the other family` }));
+}
+
 /** The lines every comparison is made on. */
 export function comparisonLines(profile: ReportProfile): Line[] {
   const e = profile.evaluation;
   const at = (a: { epsilons?: number[] }) => a.epsilons ?? e.epsilons;
-  const transferMany = e.transfer.attacks.length > 1;
+  const transferMany = e.transfer.attacks.length > 1 || e.transfer.otherFamily !== undefined;
   return [
     { mode: 'white-box', key: 'none', title: 'clean', epsilons: [e.tableEpsilon] },
     ...attackLines(e.whiteBox).map((l) => ({ mode: 'white-box' as const, key: l.key, title: `${l.title} (white-box)`, epsilons: l.epsilons ?? e.epsilons })),
     { mode: 'white-box', key: 'worst', title: 'white-box worst case (per test point)', epsilons: e.epsilons },
     ...attackLines(e.transfer.attacks).map((l) => ({ mode: 'transfer' as const, key: l.key, title: `${l.title} (transfer)`, epsilons: l.epsilons ?? e.epsilons })),
+    ...otherFamilyLines(profile).map((l) => ({ mode: 'transfer' as const, key: l.key, title: `${l.title} (transfer)`, epsilons: l.epsilons ?? e.epsilons })),
     ...(transferMany ? [{ mode: 'transfer' as const, key: 'worst' as const, title: 'transfer worst case (per test point)', epsilons: e.epsilons }] : []),
     { mode: 'score-based', key: { name: e.scoreBased.name, ...(e.scoreBased.params ? { params: e.scoreBased.params } : {}) }, title: `${title(e.scoreBased.name)} (score-based)`, epsilons: at(e.scoreBased) },
     { mode: 'all', key: 'worst', title: 'every attack, worst case per test point', epsilons: e.epsilons },
@@ -401,6 +412,9 @@ function settings(input: ReportInput): string {
     ['trainings', `${p.trainings.join(', ')}; adversarial-training eps ${eps(p.train.eps)}`],
     ['attack seed', String(e.seed)],
     ['transfer source', `\`${p.dataset}/${p.architecture}/${src.operator}/${src.training}/s${src.seed}\` (independently trained: other seed); its examples run every step (no early stop on the source)`],
+    ...(e.transfer.otherFamily
+      ? [['second transfer source', `a model of the other operator family: bounded targets from ${operatorTitle(e.transfer.otherFamily.unbounded)}, the others from ${operatorTitle(e.transfer.otherFamily.bounded)} (${e.transfer.otherFamily.training ?? 'standard'} training, s${e.transfer.otherFamily.seed ?? p.seed})`] as [string, string]]
+      : []),
     ['random noise', 'uniform +-eps sign noise, several draws per epsilon: worst case per test point and mean'],
     ['accuracy definitions', 'robust accuracy = correct and not fooled, over all test points (RobustBench); conditional = over clean-correct test points (ART, in results.csv); 95% Wilson intervals per model'],
     ['comparisons', 'paired on shared test points: exact McNemar + Agresti-Min interval (one seed), cluster bootstrap over seeds and test points (several); families by bootstrap with leave-one-operator-out; Holm over the comparisons at each epsilon'],
@@ -424,7 +438,11 @@ export function renderMarkdown(all: ReportInput): string {
   const e = p.evaluation.tableEpsilon;
   const cmp = compareAll(input.models, p.operators, p.trainings, comparisonLines(p), familyOf);
   const white = [...attackLines(p.evaluation.whiteBox), { key: 'worst' as const, title: title('worst') }];
-  const transfer = [...attackLines(p.evaluation.transfer.attacks), ...(p.evaluation.transfer.attacks.length > 1 ? [{ key: 'worst' as const, title: title('worst') }] : [])];
+  const transfer = [
+    ...attackLines(p.evaluation.transfer.attacks),
+    ...otherFamilyLines(p),
+    ...(p.evaluation.transfer.attacks.length > 1 || p.evaluation.transfer.otherFamily ? [{ key: 'worst' as const, title: title('worst') }] : []),
+  ];
   const lines = [
     `# Robustness report: ${input.runName}`,
     '',
@@ -467,6 +485,7 @@ export function renderMarkdown(all: ReportInput): string {
     '',
     paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),
     '',
+    ...wideSection(input.models, p),
     ...seedVarianceSection(input.models, comparisonLines(p), p),
     ...ablationSection(input.models, ablation, comparisonLines(p), p),
     ...membersSection(input),

@@ -4,7 +4,8 @@
 import { mcnemarComparison } from '../src/eval/paired-stats.js';
 import type { Line } from './comparisons.js';
 import { familyOf, type ModelResult, operatorTitle } from './model-result.js';
-import { accuracyOf, outcomesOf, sameEps } from './tables.js';
+import { accuracyOf, outcomesOf, pct as withInterval, sameEps } from './tables.js';
+import { decodeBits } from '../src/eval/index.js';
 
 export interface StudyProfile {
   architecture: string;
@@ -139,6 +140,50 @@ export function ablationSection(study: ModelResult[], ablation: ModelResult[], l
       `The answers agree on ${agree} of ${total} rows.`,
     '',
     table(['training', 'attack', `${studyRegime}`, `${ablationRegime}`, 'verdict'], answer),
+    '',
+  ];
+}
+
+/**
+ * The wide pass (cheap attacks on more test points): per model, clean accuracy and each row,
+ * with the difference from the baseline of the same training (exact McNemar, same points).
+ */
+export function wideSection(models: ModelResult[], p: { evaluation: { tableEpsilon: number } }): string[] {
+  const wide = models.filter((m) => m.wide && m.model.seed === models[0]?.model.seed);
+  if (!wide.length) return [];
+  const e = p.evaluation.tableEpsilon;
+  const w0 = wide[0]!.wide!;
+  const columns = [
+    { title: 'clean', pick: (m: ModelResult) => ({ acc: m.wide!.clean, bits: m.wide!.cleanPerPoint }) },
+    ...w0.results
+      .filter((r) => sameEps(r.epsilon, e))
+      .map((r) => ({
+        title: r.mode === 'noise' ? 'random noise (worst of its draws)' : r.attack.toUpperCase(),
+        pick: (m: ModelResult) => {
+          const row = m.wide!.results.find((x) => x.mode === r.mode && x.attack === r.attack && sameEps(x.epsilon, e));
+          return row ? { acc: row.robust, bits: row.perPoint } : undefined;
+        },
+      })),
+  ];
+  const baselineOf = (m: ModelResult) => wide.find((b) => b.model.family === 'baseline' && b.model.training === m.model.training);
+  const rows = wide.map((m) => [
+    `\`${m.model.id}\``,
+    ...columns.map((c) => {
+      const here = c.pick(m);
+      if (!here) return '—';
+      const base = baselineOf(m);
+      const there = base && base !== m ? c.pick(base) : undefined;
+      if (!there) return withInterval(here.acc);
+      const r = mcnemarComparison(decodeBits(here.bits, m.wide!.n), decodeBits(there.bits, base!.wide!.n));
+      return `${withInterval(here.acc)}; ${describe(r)} vs baseline`;
+    }),
+  ]);
+  return [
+    `## On ${w0.n} test points`,
+    '',
+    `Cheap attacks on more test points than the tables above (the wide pass), at eps ${+e.toFixed(4)}: robust accuracy (%) with its 95% Wilson interval, and for each operator the difference from the baseline of the same training in percentage points [95% interval], exact McNemar p, on the same ${w0.n} points.`,
+    '',
+    table(['model', ...columns.map((c) => c.title)], rows),
     '',
   ];
 }

@@ -1,7 +1,8 @@
 // The study profile end to end, cut down to a CI budget (--patch): the embedded subset, the
 // baseline, TanhConv and LinearConv for one epoch on 256 images, an extra seed, the ablation
 // on small-cnn, 40 points; the report renders the seed variance, ablation and saturation
-// sections, and the learnable radius reaches the models that use one.
+// sections and the transfer from the other family, and the learnable radius reaches the
+// models that use one.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ const PATCH = {
     scoreBased: { name: 'square', params: { queries: 5 } },
     minimalEpsilon: { targets: 1, steps: 2 },
     saturation: { points: 20 },
+    wide: { n: 80, attacks: [{ name: 'fgsm', epsilons: [0.1] }] },
   },
 };
 
@@ -48,10 +50,16 @@ describe('dcnet bench --profile study (cut down)', () => {
     expect(md).toContain("## Ablation: the paper's regime against no batch norm and a fixed radius");
     expect(md).toMatch(/TanhConv − LinearConv \(bounded − unbounded\) in each regime.*The answers agree on \d+ of \d+ rows/);
     expect(md).toContain('## Saturation of the decoupled layers');
+    // FGSM and the noise baseline on more points than the tables (80 of the split).
+    expect(md).toContain('## On 80 test points');
+    expect(md).toMatch(/\| `fashion-mnist-embedded\/small-cnn-bn\/tanh-cosine\/standard\/s0` \| \d+\.\d \([^|]*; [+−]\d+\.\d \[[^|]* vs baseline \| /);
     expect(md).toMatch(/\| `fashion-mnist-embedded\/small-cnn-bn\/tanh-cosine\/standard\/s0` \| 1 \| TanhConv \| learnable \|/);
     expect(md).toMatch(/\| `fashion-mnist-embedded\/small-cnn-bn\/linear-cosine\/standard\/s0` \| 1 \| LinearConv \| fixed \(unused\) \|/);
     expect(md).toContain('| batch norm | after every convolution | after every convolution |');
     expect(md).toContain('learnable for the operators that use a radius');
+    // Transfer from the other family: TanhConv from LinearConv's model, the others from TanhConv's.
+    expect(md).toMatch(/\| FGSM from the other family \| \d+\.\d \(/);
+    expect(md).toContain('| second transfer source | a model of the other operator family: bounded targets from LinearConv, the others from TanhConv (standard training, s0) |');
     // The ablation models are not in the study's tables: the operator columns appear once.
     expect(md).toContain('| attack | baseline | TanhConv | LinearConv |');
     const manifest = (id: string) => JSON.parse(readFileSync(join(zoo, id, 'manifest.json'), 'utf8'));
@@ -60,7 +68,17 @@ describe('dcnet bench --profile study (cut down)', () => {
     expect(manifest('fashion-mnist-embedded/small-cnn-bn/linear-cosine/standard/s0').recipe.operatorOptions).toEqual({});
     const tanh = JSON.parse(readFileSync(join(out, 'models', 'fashion-mnist-embedded__small-cnn-bn__tanh-cosine__standard__s0.json'), 'utf8'));
     expect(tanh.saturation.layers).toHaveLength(2);
+    const fromOther = tanh.results.filter((r: { sourceRole?: string }) => r.sourceRole === 'other-family');
+    expect(fromOther.map((r: { source: string; epsilon: number }) => [r.source, r.epsilon])).toEqual([
+      ['fashion-mnist-embedded/small-cnn-bn/linear-cosine/standard/s0', 0.1],
+      ['fashion-mnist-embedded/small-cnn-bn/linear-cosine/standard/s0', 0.3],
+    ]);
     expect(tanh.saturation).toMatchObject({ attack: 'bim', epsilon: 0.1, points: 20 });
+    expect(tanh.wide.n).toBe(80);
+    expect(tanh.wide.results.map((r: { attack: string; epsilon: number }) => [r.attack, r.epsilon])).toEqual([
+      ['fgsm', 0.1],
+      ['noise', 0.1],
+    ]);
     const baseline = JSON.parse(readFileSync(join(out, 'models', 'fashion-mnist-embedded__small-cnn-bn__standard__standard__s0.json'), 'utf8'));
     expect(baseline.saturation).toBeUndefined();
   });

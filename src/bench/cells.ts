@@ -6,6 +6,7 @@ import { formatZooId } from '../../models/zoo/index.js';
 import type { DatasetName } from '../data/index.js';
 import type { Architecture } from '../../models/architectures.js';
 import type { BenchProfile, Training } from './profile.js';
+import { familyOf } from '../../reports/model-result.js';
 
 export interface ModelRef {
   id: string;
@@ -28,6 +29,8 @@ export interface EvaluateCell {
   model: ModelRef;
   /** The transfer source (an independently trained model). */
   source: ModelRef;
+  /** The second transfer source, of the other operator family (`transfer.otherFamily`). */
+  otherSource?: ModelRef;
   /** Cells that must finish first (training of the model and of the source). */
   needs: string[];
 }
@@ -74,6 +77,17 @@ export function sourceModel(profile: BenchProfile): ModelRef {
 const trainCellId = (m: ModelRef) => `train:${m.id}`;
 const evaluateCellId = (m: ModelRef) => `evaluate:${m.id}`;
 
+/**
+ * The target's source of the other operator family: a bounded target's is the unbounded
+ * operator's model, every other target's (baseline, unbounded) the bounded one's.
+ */
+export function otherFamilySource(profile: BenchProfile, target: ModelRef): ModelRef | undefined {
+  const o = profile.evaluation.transfer.otherFamily;
+  if (!o) return undefined;
+  const op = familyOf(target.operator) === 'bounded' ? o.unbounded : o.bounded;
+  return ref(profile, op, o.training ?? 'standard', o.seed ?? profile.seed);
+}
+
 /** Every cell of the profile, in a deterministic order. */
 export function planCells(profile: BenchProfile): Cell[] {
   const targets = targetModels(profile);
@@ -84,10 +98,20 @@ export function planCells(profile: BenchProfile): Cell[] {
       `The transfer source ${source.id} is also a target: give it another seed so it is trained independently.`,
     );
   }
+  const others = new Map(targets.map((t) => [t.id, otherFamilySource(profile, t)]));
+  const trained = new Map([...targets, source, ...[...others.values()].filter((m): m is ModelRef => m !== undefined)].map((m) => [m.id, m]));
   const cells: Cell[] = [];
-  for (const m of [...targets, source]) cells.push({ kind: 'train', id: trainCellId(m), model: m });
+  for (const m of trained.values()) cells.push({ kind: 'train', id: trainCellId(m), model: m });
   for (const m of targets) {
-    cells.push({ kind: 'evaluate', id: evaluateCellId(m), model: m, source, needs: [trainCellId(m), trainCellId(source)] });
+    const other = others.get(m.id);
+    cells.push({
+      kind: 'evaluate',
+      id: evaluateCellId(m),
+      model: m,
+      source,
+      ...(other ? { otherSource: other } : {}),
+      needs: [...new Set([trainCellId(m), trainCellId(source), ...(other ? [trainCellId(other)] : [])])],
+    });
   }
   return cells;
 }

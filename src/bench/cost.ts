@@ -87,8 +87,20 @@ export function cellWork(profile: BenchProfile, cell: Cell, sizes: { train: numb
   if (e.minimalEpsilon) add(of(op), attackWork({ name: MINIMAL_EPSILON_ATTACK, params: e.minimalEpsilon }), n);
   const shown = e.whiteBox.find((a) => a.name !== 'fgsm') ?? e.whiteBox[0];
   if (e.saturation && shown && op !== 'standard') add(of(op), attackWork(shown), Math.min(e.saturation.points, n));
-  // Transfer: the target only scores the source's examples (sourceWork computes them).
-  for (const a of e.transfer.attacks) add(of(op), { forward: 1 }, n * epsCount(a));
+  // The wide pass: its attacks and the noise baseline at their epsilons, on wide.n points.
+  if (e.wide) {
+    const wn = Math.min(e.wide.n, sizes.test);
+    const eps = new Set<number>();
+    add(of(op), { forward: wn });
+    for (const a of e.wide.attacks) {
+      add(of(op), attackWork(a), wn * epsCount(a));
+      (a.epsilons ?? e.epsilons).forEach((x) => eps.add(x));
+    }
+    add(of(op), { forward: NOISE_DRAWS * eps.size * wn });
+  }
+  // Transfer: the target only scores the sources' examples (sourceWork computes them).
+  const sources = cell.otherSource ? 2 : 1;
+  for (const a of e.transfer.attacks) add(of(op), { forward: sources }, n * epsCount(a));
   return { cell, work };
 }
 
@@ -131,8 +143,10 @@ export function estimateCost(
   const targetsOf = new Map<string, { operator: string; count: number }>();
   for (const { cell } of cells) {
     if (cell.kind !== 'evaluate') continue;
-    const t = targetsOf.get(cell.source.id) ?? { operator: cell.source.operator, count: 0 };
-    targetsOf.set(cell.source.id, { ...t, count: t.count + 1 });
+    for (const s of [cell.source, ...(cell.otherSource ? [cell.otherSource] : [])]) {
+      const t = targetsOf.get(s.id) ?? { operator: s.operator, count: 0 };
+      targetsOf.set(s.id, { ...t, count: t.count + 1 });
+    }
   }
   for (const { operator, count } of targetsOf.values()) seconds.evaluate += Math.min(jobs, count) * cost(operator, sourceWork(profile, sizes));
   return { cells, seconds };

@@ -8,7 +8,7 @@ import { MINIMAL_EPSILON_ATTACK } from '../eval/minimal-epsilon.js';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { TRAININGS } from '../../models/zoo/registry.js';
 import { DATASET_NAMES } from '../data/datasets.js';
-import { parseOperatorId } from '../ops/options.js';
+import { BOUNDED_MAGNITUDES, parseOperatorId } from '../ops/options.js';
 import { didYouMean } from './did-you-mean.js';
 
 /**
@@ -127,6 +127,13 @@ export const ProfileSchema = strict({
     transfer: strict({
       source: strict({ operator: operatorId, training, seed: seed() }),
       attacks: z.array(AttackSpecSchema),
+      /**
+       * A second source per target, of the other operator family: bounded targets are attacked
+       * with examples from the `unbounded` operator's model, every other target (baseline,
+       * unbounded) from the `bounded` one's (both trained with `training` and `seed`, default
+       * standard and the profile's seed).
+       */
+      otherFamily: strict({ bounded: operatorId, unbounded: operatorId, training: training.optional(), seed: seed().optional() }).optional(),
     }),
     /** Score-based black-box check against gradient masking (Square). */
     scoreBased: AttackSpecSchema,
@@ -138,6 +145,12 @@ export const ProfileSchema = strict({
      * table epsilon; absent: not measured.
      */
     saturation: strict({ points: positiveInt() }).optional(),
+    /**
+     * Cheap attacks on more test points than `n` (e.g. FGSM on the whole test split), in a
+     * second pass with the engine's noise baseline at their epsilons; reported in their own
+     * section, never mixed with the `n`-point rows the comparisons pair.
+     */
+    wide: strict({ n: positiveInt(), attacks: z.array(AttackSpecSchema).min(1) }).optional(),
     seed: seed(),
   }),
 }).superRefine((p, ctx) => {
@@ -180,6 +193,12 @@ export const ProfileSchema = strict({
       issue([...path, 'epsilons'], `the epsilons of ${a.name} must include the table epsilon ${e.tableEpsilon}`);
     }
   }
+  if (e.wide) {
+    if (e.wide.n <= e.n) issue(['evaluation', 'wide', 'n'], `${e.wide.n} must exceed evaluation.n (${e.n}): the wide pass is for more points`);
+    e.wide.attacks.forEach((a, i) => {
+      if (attackNames().includes(a.name) && getAttack(a.name).needs === 'outputs') issue(['evaluation', 'wide', 'attacks', i, 'name'], `${a.name} is score-based: the wide pass takes white-box attacks`);
+    });
+  }
   if (e.minimalEpsilon) {
     try {
       resolveParams(getAttack(MINIMAL_EPSILON_ATTACK), e.minimalEpsilon);
@@ -191,6 +210,21 @@ export const ProfileSchema = strict({
     issue(['evaluation', 'scoreBased', 'name'], `${e.scoreBased.name} uses gradients; the score-based check needs an attack that only queries outputs (e.g. square)`);
   }
   const s = e.transfer.source;
+  const other = e.transfer.otherFamily;
+  if (other) {
+    const family = (op: string) => {
+      try {
+        const { magnitude } = parseOperatorId(op);
+        return magnitude === 'standard' ? 'baseline' : BOUNDED_MAGNITUDES.includes(magnitude) ? 'bounded' : 'unbounded';
+      } catch {
+        return undefined; // already reported by the operator id's own check
+      }
+    };
+    for (const k of ['bounded', 'unbounded'] as const) {
+      const f = family(other[k]);
+      if (f !== undefined && f !== k) issue(['evaluation', 'transfer', 'otherFamily', k], `"${other[k]}" is ${f === 'baseline' ? 'the baseline' : `a${f === 'unbounded' ? 'n' : ''} ${f} operator`}: give a${k === 'unbounded' ? 'n' : ''} ${k} one`);
+    }
+  }
   for (const [i, x] of (p.extraSeeds ?? []).entries()) {
     if (x.seeds.includes(s.seed) && x.operators.includes(s.operator) && x.trainings.includes(s.training)) {
       issue(['extraSeeds', i, 'seeds'], `seed ${s.seed} of ${s.operator}/${s.training} is the transfer source: give the extra seeds other values`);

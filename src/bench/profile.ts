@@ -113,7 +113,7 @@ const STUDY: BenchProfile = {
     'cosine angular activation, standard and FGSM-adversarial training; 3 seeds of the baseline, TanhConv and LinearConv (standard ' +
     'training); an ablation without batch norm and with a fixed radius (small-cnn) for TanhConv and LinearConv. 1,000 test points: ' +
     'FGSM and BIM over an epsilon sweep to chance; PGD, its effort pair (2x steps, 2 restarts), AutoAttack (25 steps, 3 targets) and Square (200 queries) at the table epsilon; transfer from an ' +
-    'independent baseline, the noise baseline, FAB-T minimal epsilons, the saturation table. 3 epochs: sized to 5 CPU-core-hours with training (docs/study.md).',
+    'independent baseline and from a model of the other operator family, the noise baseline, FAB-T minimal epsilons, the saturation table; FGSM and the noise baseline on all 10,000 test points. 3 epochs: sized to 5 CPU-core-hours with training (docs/study.md).',
   dataset: 'fashion-mnist',
   architecture: 'small-cnn-bn',
   operators: COSINE_OPERATORS,
@@ -145,10 +145,15 @@ const STUDY: BenchProfile = {
     transfer: {
       source: { operator: 'standard', training: 'standard', seed: 1 },
       attacks: [{ name: 'fgsm' }, { name: 'bim', params: { steps: 10, relStepSize: 0.25 } }],
+      // The second source: TanhConv's model for the baseline and the unbounded targets,
+      // LinearConv's for the bounded ones (standard training, seed 0).
+      otherFamily: { bounded: 'tanh-cosine', unbounded: 'linear-cosine' },
     },
     scoreBased: { name: 'square', params: { queries: 200 }, epsilons: [0.1] },
     minimalEpsilon: { targets: 1, steps: 20 },
     saturation: { points: 200 },
+    // FGSM, with the noise baseline, on the whole test split at the table epsilon.
+    wide: { n: 10000, attacks: [{ name: 'fgsm', epsilons: [0.1] }] },
     seed: 0,
   },
 };
