@@ -90,7 +90,8 @@ export function dryRun(o: DryRunOptions): DryRun {
     ...(committed.length ? [`committed models, verified, attacked without training (${committed.length}; --retrain trains them):`, ...committed.map((id) => `  ${id}`)] : []),
     `attacks per evaluated model:`,
     `  white-box: ${e.whiteBox.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
-    `  transfer from ${evals[0]?.cell.kind === 'evaluate' ? evals[0].cell.source.id : '(none)'}: ${e.transfer.attacks.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
+    `  transfer from ${evals[0]?.cell.kind === 'evaluate' ? evals[0].cell.source.id : '(none)'}${e.transfer.otherFamily ? ` and from a model of the other operator family (${e.transfer.otherFamily.bounded} or ${e.transfer.otherFamily.unbounded})` : ''}: ${e.transfer.attacks.map((a) => describeAttack(a, e.epsilons)).join(', ') || '(none)'}`,
+    ...(e.wide ? [`  wide pass on ${e.wide.n} points: ${e.wide.attacks.map((a) => describeAttack(a, e.epsilons)).join(', ')}, with the noise baseline`] : []),
     `  score-based: ${describeAttack(e.scoreBased, e.epsilons)}`,
     `per-image cost on ${o.backend} (median of 2 steps at batch ${batches.train} for training, ${batches.forward} for the rest, process CPU time; cached in ${o.calibrator.file}):`,
     ...[...measured].map(
