@@ -62,6 +62,9 @@ describe('dcnet bench --profile study (cut down)', () => {
     expect(md).toContain('| second transfer source | a model of the other operator family: bounded targets from LinearConv, the others from TanhConv (standard training, s0) |');
     // The ablation models are not in the study's tables: the operator columns appear once.
     expect(md).toContain('| attack | baseline | TanhConv | LinearConv |');
+    // ...but their sanity checks and training are listed with every other model's.
+    expect(md).toMatch(/- `fashion-mnist-embedded\/small-cnn\/linear-cosine\/standard\/s0`: \d+ checks passed/);
+    expect(md).toMatch(/\| `fashion-mnist-embedded\/small-cnn\/tanh-cosine\/standard\/s0` \| bounded \| \d+\.\d+% \|/);
     const manifest = (id: string) => JSON.parse(readFileSync(join(zoo, id, 'manifest.json'), 'utf8'));
     expect(manifest('fashion-mnist-embedded/small-cnn-bn/tanh-cosine/standard/s0').recipe.operatorOptions).toEqual({ learnableRadius: true });
     expect(manifest('fashion-mnist-embedded/small-cnn/tanh-cosine/standard/s0').recipe.operatorOptions).toEqual({});
