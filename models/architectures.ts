@@ -2,9 +2,10 @@
 // and every decoupled operator share one definition.
 import { tf } from '../src/tf.js';
 import { DecoupledConv2D } from '../src/layers/decoupled-conv2d.js';
+import { ChannelBatchNorm } from '../src/layers/batch-norm.js';
 import { type DecoupledOptionsInput, OptionError, parseOperatorId } from '../src/ops/options.js';
 
-export const ARCHITECTURES = ['small-cnn', 'cnn9', 'resnet32'] as const;
+export const ARCHITECTURES = ['small-cnn', 'small-cnn-bn', 'cnn9', 'resnet32'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface BuildOptions {
@@ -66,22 +67,24 @@ function plainConv(seeds: Seeds, filters: number, kernelSize: number, strides = 
 
 /**
  * small-cnn, the CPU default: 3x3 conv 32, ReLU, 2x2 max-pool; 3x3 conv 64, ReLU, 2x2
- * max-pool; dense to logits. No biases in the convolutions.
+ * max-pool; dense to logits. No biases in the convolutions. small-cnn-bn (`batchNorm`) puts
+ * batch normalisation after each convolution, before its ReLU, as the authors' models do.
  */
-function smallCnn(b: BuildOptions): tf.LayersModel {
+function smallCnn(b: BuildOptions, batchNorm = false): tf.LayersModel {
   const seeds = new Seeds(b.seed);
   const input = tf.input({ shape: b.inputShape });
-  let x = conv(b, seeds, 32, 3).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
-  x = conv(b, seeds, 64, 3).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
+  let x: tf.SymbolicTensor = input;
+  for (const width of [32, 64]) {
+    x = conv(b, seeds, width, 3).apply(x) as tf.SymbolicTensor;
+    if (batchNorm) x = new ChannelBatchNorm().apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
+  }
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
   const logits = tf.layers
     .dense({ units: b.numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }) })
     .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits, name: 'small-cnn' });
+  return tf.model({ inputs: input, outputs: logits, name: batchNorm ? 'small-cnn-bn' : 'small-cnn' });
 }
 
 function bnRelu(x: tf.SymbolicTensor): tf.SymbolicTensor {
@@ -137,7 +140,8 @@ function resnet32(b: BuildOptions): tf.LayersModel {
 }
 
 const BUILDERS: Record<Architecture, (b: BuildOptions) => tf.LayersModel> = {
-  'small-cnn': smallCnn,
+  'small-cnn': (b) => smallCnn(b),
+  'small-cnn-bn': (b) => smallCnn(b, true),
   cnn9,
   resnet32,
 };

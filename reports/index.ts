@@ -41,16 +41,18 @@ export function renderReport(input: Omit<ReportInput, 'models' | 'examplesLegend
     ...e.transfer.attacks.map((a) => [`transfer ${a.name.toUpperCase()}`, 'transfer', a.name] as [string, 'transfer', string]),
     [`score-based ${e.scoreBased.name}`, 'score-based', e.scoreBased.name],
   ];
-  if (models.length) {
+  // Plots show the study's own models (an ablation's, on another architecture, would repeat each operator).
+  const plotted = models.filter((m) => m.model.architecture === input.profile.architecture && m.model.seed === input.profile.seed);
+  if (plotted.length) {
     const seen = new Set<string>();
     for (const [heading, mode, attack] of plots) {
       const name = `accuracy-vs-eps-${mode}-${attack}.svg`;
       if (seen.has(name)) continue; // a second setting of one attack (the effort check) is in the tables
       seen.add(name);
-      const svg = renderAccuracyVsEps(models, mode, attack, e.epsilons, `Robust accuracy vs epsilon: ${heading} (${input.profile.dataset}, ${input.profile.architecture}); dotted: random noise (worst of its draws)`);
+      const svg = renderAccuracyVsEps(plotted, mode, attack, e.epsilons, `Robust accuracy vs epsilon: ${heading} (${input.profile.dataset}, ${input.profile.architecture}); dotted: random noise (worst of its draws)`);
       files.set(name, svg);
     }
-    const withMinimal = models.filter((m) => m.minimalEpsilon);
+    const withMinimal = plotted.filter((m) => m.minimalEpsilon);
     if (withMinimal.length) files.set('accuracy-vs-eps-minimal.svg', minimalEpsilonPlot(withMinimal, input.profile.dataset, input.profile.architecture));
   }
   return files;

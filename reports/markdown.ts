@@ -9,6 +9,7 @@ import { compareAll, describeBriefly, describeDifference, type Comparison, type 
 import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
+import { ablationSection, seedVarianceSection, wideSection } from './study-sections.js';
 
 /** An attack of the profile, as the report reads it. */
 export interface ReportAttack {
@@ -27,13 +28,20 @@ export interface ReportProfile {
   operators: string[];
   trainings: string[];
   seed: number;
-  train: { epochs: number; batch: number; lr: number; eps: number; limit?: number };
+  train: { epochs: number; batch: number; lr: number; eps: number; limit?: number; learnableRadius?: boolean };
+  /** More seeds of some models, and an ablation on another architecture (see the bench profile). */
+  extraSeeds?: Array<{ operators: string[]; trainings: string[]; seeds: number[] }>;
+  ablation?: { architecture: string; operators: string[]; trainings: string[]; learnableRadius?: boolean };
   evaluation: {
     n: number;
     epsilons: number[];
     tableEpsilon: number;
     whiteBox: ReportAttack[];
-    transfer: { source: { operator: string; training: string; seed: number }; attacks: ReportAttack[] };
+    transfer: {
+      source: { operator: string; training: string; seed: number };
+      attacks: ReportAttack[];
+      otherFamily?: { bounded: string; unbounded: string; training?: string; seed?: number };
+    };
     scoreBased: ReportAttack;
     seed: number;
   };
@@ -136,16 +144,23 @@ function paperTable(p: PaperTable): string {
   return `${p.caption}:\n\n${table(header, rows)}`;
 }
 
+/** Transfer lines from the other family's source (`transfer.otherFamily`), if the profile has one. */
+function otherFamilyLines(profile: ReportProfile): ReturnType<typeof attackLines> {
+  if (!profile.evaluation.transfer.otherFamily) return [];
+  return attackLines(profile.evaluation.transfer.attacks).map((l) => ({ ...l, key: { ...l.key, sourceRole: 'other-family' as const }, title: `${l.title} from the other family` }));
+}
+
 /** The lines every comparison is made on. */
 export function comparisonLines(profile: ReportProfile): Line[] {
   const e = profile.evaluation;
   const at = (a: { epsilons?: number[] }) => a.epsilons ?? e.epsilons;
-  const transferMany = e.transfer.attacks.length > 1;
+  const transferMany = e.transfer.attacks.length > 1 || e.transfer.otherFamily !== undefined;
   return [
     { mode: 'white-box', key: 'none', title: 'clean', epsilons: [e.tableEpsilon] },
     ...attackLines(e.whiteBox).map((l) => ({ mode: 'white-box' as const, key: l.key, title: `${l.title} (white-box)`, epsilons: l.epsilons ?? e.epsilons })),
     { mode: 'white-box', key: 'worst', title: 'white-box worst case (per test point)', epsilons: e.epsilons },
     ...attackLines(e.transfer.attacks).map((l) => ({ mode: 'transfer' as const, key: l.key, title: `${l.title} (transfer)`, epsilons: l.epsilons ?? e.epsilons })),
+    ...otherFamilyLines(profile).map((l) => ({ mode: 'transfer' as const, key: l.key, title: `${l.title} (transfer)`, epsilons: l.epsilons ?? e.epsilons })),
     ...(transferMany ? [{ mode: 'transfer' as const, key: 'worst' as const, title: 'transfer worst case (per test point)', epsilons: e.epsilons }] : []),
     { mode: 'score-based', key: { name: e.scoreBased.name, ...(e.scoreBased.params ? { params: e.scoreBased.params } : {}) }, title: `${title(e.scoreBased.name)} (score-based)`, epsilons: at(e.scoreBased) },
     { mode: 'all', key: 'worst', title: 'every attack, worst case per test point', epsilons: e.epsilons },
@@ -253,6 +268,37 @@ function minimalEpsilonSection(input: ReportInput): string[] {
   ];
 }
 
+/** Per decoupled model and layer: the share of input patches past the radius, clean and under attack. */
+export function saturationSection(input: ReportInput): string[] {
+  const measured = input.models.filter((m) => m.saturation?.layers.length);
+  if (!measured.length) return [];
+  const s0 = measured[0]!.saturation!;
+  const pctOf = (v: number) => (100 * v).toFixed(1);
+  return [
+    '## Saturation of the decoupled layers',
+    '',
+    `Share (%) of input patches whose norm exceeds the layer's radius rho (with a learnable radius, rho = (r² + 1e-4) × the moving mean patch norm, per output channel: the share is over patches × channels), ` +
+      `on the first ${s0.points} test points, clean and under ${title(s0.attack)} ${JSON.stringify(s0.params)} at eps ${eps(s0.epsilon)}. ` +
+      "Past rho BallConv's magnitude is flat (no gradient in |x|) and TanhConv's is near 1; operators that do not use rho (SphereConv, LinearConv, LogConv, MixConv) are shown for comparison.",
+    '',
+    table(
+      ['model', 'layer', 'operator', 'radius', 'mean rho', 'clean', 'adversarial'],
+      measured.flatMap((m) =>
+        m.saturation!.layers.map((l) => [
+          `\`${m.model.id}\``,
+          String(l.index + 1),
+          operatorTitle(l.operator),
+          `${l.radius}${l.usesRadius ? '' : ' (unused)'}`,
+          l.meanRadius.toPrecision(3),
+          pctOf(l.clean),
+          pctOf(l.adversarial),
+        ]),
+      ),
+    ),
+    '',
+  ];
+}
+
 function sanitySection(input: ReportInput): string[] {
   return input.models.flatMap((m) => {
     const failed = m.sanity.filter((s) => s.status === 'failed');
@@ -306,7 +352,7 @@ const attacksText = (list: ReportAttack[]) =>
   list.map((a) => `${title(a.name)}${a.params ? ' ' + JSON.stringify(a.params) : ''}${a.epsilons ? ` at eps ${a.epsilons.map(eps).join(', ')} only` : ''}`).join('; ');
 
 /** Architectures with batch norm after each convolution (architectures.ts). */
-const BATCH_NORM: Record<string, boolean> = { 'small-cnn': false, cnn9: true, resnet32: true };
+const BATCH_NORM: Record<string, boolean> = { 'small-cnn': false, 'small-cnn-bn': true, cnn9: true, resnet32: true };
 
 /**
  * How this run differs from the paper, from the profile and the recipes recorded with the
@@ -317,9 +363,17 @@ export function paperDifferences(input: ReportInput): Array<[string, string, str
   const e = p.evaluation;
   const recipeOf = (training: string) => input.models.find((m) => m.model.training === training && m.model.train?.recipe)?.model.train?.recipe;
   const any = p.trainings.map(recipeOf).find((r) => r !== undefined);
-  const opts = { ...DEFAULT_OPTIONS, ...(any?.operatorOptions ?? {}) };
-  const learnable = (any?.operatorOptions as { learnableRadius?: boolean } | undefined)?.learnableRadius === true;
+  // Operator options from a decoupled model's recipe (the baseline's has none).
+  const decoupled = input.models.map((m) => m.model.train?.recipe).find((r) => r && Object.keys(r.operatorOptions ?? {}).length) ?? any;
+  const opts = { ...DEFAULT_OPTIONS, ...(decoupled?.operatorOptions ?? {}) };
+  const learnable = input.models.some((m) => (m.model.train?.recipe?.operatorOptions as { learnableRadius?: boolean } | undefined)?.learnableRadius === true);
   const seeds = [...new Set(input.models.map((m) => m.model.seed))];
+  const perModel = new Map<string, number[]>();
+  for (const m of input.models) perModel.set(`${operatorTitle(m.model.operator)} (${m.model.training})`, [...(perModel.get(`${operatorTitle(m.model.operator)} (${m.model.training})`) ?? []), m.model.seed]);
+  const several = [...perModel].filter(([, v]) => v.length > 1);
+  const seedText = several.length
+    ? `s${p.seed} for every model; seeds ${several[0]![1].map((x) => `s${x}`).join(', ')} for ${several.map(([k]) => k).join(', ')}`
+    : `${seeds.length} (s${seeds.join(', s')}) per operator`;
   const adv = p.trainings
     .filter((t) => t !== 'standard')
     .map((t) => {
@@ -332,12 +386,12 @@ export function paperDifferences(input: ReportInput): Array<[string, string, str
     ['dataset', 'CIFAR-10 (50,000 training, 10,000 test images)', `${p.dataset}${p.data ? ` from ${p.data}` : ''}${p.train.limit ? `, first ${p.train.limit} training images` : ''}`],
     ['architecture', 'plain CNN-9 (and a CIFAR ResNet)', p.architecture],
     ['batch norm', 'after every convolution', BATCH_NORM[p.architecture] === undefined ? 'see architecture' : BATCH_NORM[p.architecture] ? 'after every convolution' : 'none'],
-    ['operator radius', 'learnable (r initialised to 1, rho = (r² + 1e-4) × mean patch norm) or fixed', learnable ? 'learnable, as in the paper' : `fixed at ${opts.radius}`],
+    ['operator radius', 'learnable (r initialised to 1, rho = (r² + 1e-4) × mean patch norm) or fixed', learnable ? 'learnable for the operators that use a radius (BallConv, TanhConv, SegConv), as in the paper' : `fixed at ${opts.radius}`],
     ['alpha / beta', '1 / 0.5 (authors\' code)', `${opts.alpha} / ${opts.beta}`],
     ['optimisation', 'Adam lr 1e-3 (x0.1 at 20k, 30k, 37.5k of 42.5k iterations), batch 128, label smoothing 0.01', any ? `Adam lr ${any.learningRate} constant, batch ${any.batchSize}, ${any.epochs} epochs, label smoothing ${any.labelSmoothing}` : `Adam lr ${p.train.lr}, batch ${p.train.batch}, ${p.train.epochs} epochs`],
     ['augmentation', '4-pixel reflect pad, random crop, horizontal flip', any?.augmentation ?? 'not recorded'],
     ['test points attacked', '10,000 (the whole test split)', `the first ${pointsEvaluated(input)} of the test split`],
-    ['seeds', 'one model per operator (seed not published)', `${seeds.length} (s${seeds.join(', s')}) per operator`],
+    ['seeds', 'one model per operator (seed not published)', seedText],
     ['adversarial training', 'FGSM adversarial training; fraction, weight, labels and schedule not published', adv.length ? adv.join('; ') : 'none'],
     ['epsilon', 'not published', `${e.epsilons.map(eps).join(', ')}; tables at ${eps(e.tableEpsilon)}`],
     ['white-box attacks', 'FGSM, BIM (steps and step size not published)', attacksText(e.whiteBox)],
@@ -358,6 +412,9 @@ function settings(input: ReportInput): string {
     ['trainings', `${p.trainings.join(', ')}; adversarial-training eps ${eps(p.train.eps)}`],
     ['attack seed', String(e.seed)],
     ['transfer source', `\`${p.dataset}/${p.architecture}/${src.operator}/${src.training}/s${src.seed}\` (independently trained: other seed); its examples run every step (no early stop on the source)`],
+    ...(e.transfer.otherFamily
+      ? [['second transfer source', `a model of the other operator family: bounded targets from ${operatorTitle(e.transfer.otherFamily.unbounded)}, the others from ${operatorTitle(e.transfer.otherFamily.bounded)} (${e.transfer.otherFamily.training ?? 'standard'} training, s${e.transfer.otherFamily.seed ?? p.seed})`] as [string, string]]
+      : []),
     ['random noise', 'uniform +-eps sign noise, several draws per epsilon: worst case per test point and mean'],
     ['accuracy definitions', 'robust accuracy = correct and not fooled, over all test points (RobustBench); conditional = over clean-correct test points (ART, in results.csv); 95% Wilson intervals per model'],
     ['comparisons', 'paired on shared test points: exact McNemar + Agresti-Min interval (one seed), cluster bootstrap over seeds and test points (several); families by bootstrap with leave-one-operator-out; Holm over the comparisons at each epsilon'],
@@ -373,12 +430,19 @@ function settings(input: ReportInput): string {
   return table(['setting', 'value'], rows.map(([k, v]) => [k, v.replace(/\|/g, '\\|')]));
 }
 
-export function renderMarkdown(input: ReportInput): string {
-  const p = input.profile;
+export function renderMarkdown(all: ReportInput): string {
+  const p = all.profile;
+  // The study's own models make every table; the ablation's (another architecture) have their section.
+  const input = { ...all, models: all.models.filter((m) => m.model.architecture === p.architecture) };
+  const ablation = all.models.filter((m) => m.model.architecture !== p.architecture);
   const e = p.evaluation.tableEpsilon;
   const cmp = compareAll(input.models, p.operators, p.trainings, comparisonLines(p), familyOf);
   const white = [...attackLines(p.evaluation.whiteBox), { key: 'worst' as const, title: title('worst') }];
-  const transfer = [...attackLines(p.evaluation.transfer.attacks), ...(p.evaluation.transfer.attacks.length > 1 ? [{ key: 'worst' as const, title: title('worst') }] : [])];
+  const transfer = [
+    ...attackLines(p.evaluation.transfer.attacks),
+    ...otherFamilyLines(p),
+    ...(p.evaluation.transfer.attacks.length > 1 || p.evaluation.transfer.otherFamily ? [{ key: 'worst' as const, title: title('worst') }] : []),
+  ];
   const lines = [
     `# Robustness report: ${input.runName}`,
     '',
@@ -403,7 +467,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     '## What each row measures (gradient masking, noise fragility, robustness)',
     '',
-    ...verdictSection(input),
+    ...verdictSection(all),
     '',
     '## White-box robustness (attacks computed on the target itself)',
     '',
@@ -421,15 +485,19 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),
     '',
+    ...wideSection(input.models, p),
+    ...seedVarianceSection(input.models, comparisonLines(p), p),
+    ...ablationSection(input.models, ablation, comparisonLines(p), p),
     ...membersSection(input),
     ...minimalEpsilonSection(input),
+    ...saturationSection(input),
     '## Sanity checks',
     '',
-    ...sanitySection(input),
+    ...sanitySection(all),
     '',
     '## Models',
     '',
-    modelsTable(input),
+    modelsTable(all),
     '',
     '## How this run differs from the paper',
     '',

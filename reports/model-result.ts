@@ -2,6 +2,7 @@
 // report is derived from these files. Per-point outcomes (base64 bitsets, see
 // src/eval/bits.ts) are kept so that every comparison between models can be paired.
 import { summarizeMinimalEpsilons, type MinimalEpsilonSummary } from './minimal-epsilon.js';
+import type { SaturationResult } from '../src/eval/saturation.js';
 import { BOUNDED_MAGNITUDES, parseOperatorId } from '../src/ops/options.js';
 import { parseZooId, type TrainingRecipe } from '../models/zoo/index.js';
 import { accuracy, countOnes, encodeBits, worstCaseBits, type Accuracy, type AttackKind, type EvaluationResult, type ModelVerdict, type SanityCheck } from '../src/eval/index.js';
@@ -19,6 +20,8 @@ export interface AttackRow {
   mode: AttackMode;
   /** Model the adversarial examples were computed on (transfer only). */
   source?: string;
+  /** Transfer from the second source, a model of the other operator family (absent: the independent source). */
+  sourceRole?: 'other-family';
   params: Record<string, unknown>;
   epsilon: number;
   /** RobustBench: correct and not fooled, over all n test points. Noise: worst case over the draws. */
@@ -75,6 +78,10 @@ export interface ModelResult {
   verdict: ModelVerdict;
   /** Minimal epsilon per test point (FAB-T, minimal norm) and its summary, when measured. */
   minimalEpsilon?: MinimalEpsilonSummary & { attack: string; params: Record<string, unknown>; perPoint: Array<number | null> };
+  /** Decoupled models: per layer, the share of input patches past the radius, clean and under attack. */
+  saturation?: SaturationResult;
+  /** The wide pass: cheap attacks (and the noise baseline) on more test points than `evaluation.n`. */
+  wide?: { n: number; clean: Accuracy; cleanPerPoint: string; results: AttackRow[] };
 }
 
 export interface TrainSummary {
@@ -91,7 +98,7 @@ export interface TrainSummary {
 const NOISE_ATTACK = 'noise';
 
 /** The engine's result in the report's per-model form (the engine ran with keepPerPoint). */
-export function toModelResult(r: EvaluationResult, ids: { model: string; source?: string }, train: TrainSummary | undefined, wallSeconds: number): ModelResult {
+export function toModelResult(r: EvaluationResult, ids: { model: string; source?: string; otherSource?: string }, train: TrainSummary | undefined, wallSeconds: number): ModelResult {
   const zid = parseZooId(ids.model);
   const perPoint = r.perPoint;
   if (!perPoint) throw new Error('evaluate() was called without keepPerPoint: no per-point outcomes.');
@@ -104,7 +111,8 @@ export function toModelResult(r: EvaluationResult, ids: { model: string; source?
         attack: a.attack,
         label: a.label,
         mode: a.kind,
-        ...(a.kind === 'transfer' && ids.source ? { source: ids.source } : {}),
+        ...(a.kind === 'transfer' && (a.source ?? ids.source) ? { source: a.source ?? ids.source } : {}),
+        ...(a.kind === 'transfer' && ids.otherSource !== undefined && a.source === ids.otherSource ? { sourceRole: 'other-family' as const } : {}),
         params: a.params as Record<string, unknown>,
         epsilon: e.epsilon,
         robust: e.robust,

@@ -7,6 +7,8 @@ import type { Accuracy, AttackMode, AttackRow, ModelResult } from './model-resul
 export interface AttackRef {
   name: string;
   params?: Record<string, unknown>;
+  /** Transfer rows: from the other family's source (absent: the independent source). */
+  sourceRole?: 'other-family';
 }
 
 /** `none`: clean; `worst`: per-point worst case of the mode; `noise`: the random-noise row. */
@@ -22,7 +24,12 @@ export function sameEps(a: number, b: number): boolean {
 
 export function rowOf(m: ModelResult, mode: AttackMode, ref: AttackRef, epsilon: number): AttackRow | undefined {
   return m.results.find(
-    (r) => r.mode === mode && r.attack === ref.name && sameEps(r.epsilon, epsilon) && Object.entries(ref.params ?? {}).every(([k, v]) => r.params[k] === v),
+    (r) =>
+      r.mode === mode &&
+      r.attack === ref.name &&
+      sameEps(r.epsilon, epsilon) &&
+      r.sourceRole === ref.sourceRole &&
+      Object.entries(ref.params ?? {}).every(([k, v]) => r.params[k] === v),
   );
 }
 

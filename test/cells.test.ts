@@ -1,6 +1,7 @@
 // The benchmark grid: cells, sharding, profile validation.
 import { describe, expect, it } from 'vitest';
-import { planCells, resolveShard, shardCells } from '../src/bench/cells.js';
+import { planCells, resolveShard, shardCells, targetModels } from '../src/bench/cells.js';
+import { trainOverrides } from '../src/bench/recipe-match.js';
 import { BUILTIN_PROFILES, loadProfile, validateProfile } from '../src/bench/profile.js';
 
 const quick = BUILTIN_PROFILES.quick!;
@@ -52,11 +53,55 @@ describe('profiles', () => {
     for (const p of Object.values(BUILTIN_PROFILES)) expect(validateProfile(JSON.parse(JSON.stringify(p)))).toEqual(p);
   });
   it('bad profiles name the field', () => {
-    expect(() => loadProfile('nope')).toThrow(/Unknown profile 'nope'.*quick, paper, tiny/);
+    expect(() => loadProfile('nope')).toThrow(/Unknown profile 'nope'.*quick, study, paper, tiny/);
     const p = structuredClone(quick) as unknown as Record<string, unknown>;
     (p.evaluation as { epsilons: number[] }).epsilons = [8];
     expect(() => validateProfile(p)).toThrow(/epsilons.*8\/255 = 0.0314, not 8/);
-    expect(() => validateProfile({ ...quick, architecture: 'vgg' })).toThrow(/architecture: "vgg" is not one of small-cnn, cnn9, resnet32/);
+    expect(() => validateProfile({ ...quick, architecture: 'vgg' })).toThrow(/architecture: "vgg" is not one of small-cnn, small-cnn-bn, cnn9, resnet32/);
     expect(() => validateProfile({ ...quick, operators: ['tanh-cos'] })).toThrow(/Invalid angular 'cos'/);
+  });
+});
+
+describe('the study profile', () => {
+  const study = BUILTIN_PROFILES.study!;
+
+  it('targets: every operator x training, 3 seeds of baseline, TanhConv and LinearConv, the ablation on small-cnn', () => {
+    const ids = targetModels(study).map((m) => m.id);
+    expect(ids).toHaveLength(8 * 2 + 3 * 2 + 2 * 2);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const op of ['standard', 'tanh-cosine', 'linear-cosine']) {
+      for (const s of [0, 2, 3]) expect(ids).toContain(`fashion-mnist/small-cnn-bn/${op}/standard/s${s}`);
+    }
+    expect(ids).toContain('fashion-mnist/small-cnn/tanh-cosine/fgsm-at/s0');
+    expect(targetModels(study).filter((m) => m.ablation).map((m) => m.id)).toEqual([
+      'fashion-mnist/small-cnn/tanh-cosine/standard/s0',
+      'fashion-mnist/small-cnn/linear-cosine/standard/s0',
+      'fashion-mnist/small-cnn/tanh-cosine/fgsm-at/s0',
+      'fashion-mnist/small-cnn/linear-cosine/fgsm-at/s0',
+    ]);
+    // One transfer source, trained once for every target.
+    expect(planCells(study).filter((c) => c.kind === 'train')).toHaveLength(ids.length + 1);
+  });
+
+  it('the learnable radius goes to the study operators that use a radius, never to the ablation', () => {
+    const learnable = (id: string) => trainOverrides(study, id).operatorOptions?.learnableRadius === true;
+    expect(learnable('fashion-mnist/small-cnn-bn/tanh-cosine/standard/s0')).toBe(true);
+    expect(learnable('fashion-mnist/small-cnn-bn/ball-cosine/fgsm-at/s0')).toBe(true);
+    expect(learnable('fashion-mnist/small-cnn-bn/seg-cosine/standard/s0')).toBe(true);
+    for (const op of ['standard', 'sphere-cosine', 'linear-cosine', 'log-cosine', 'mix-cosine']) expect(learnable(`fashion-mnist/small-cnn-bn/${op}/standard/s0`)).toBe(false);
+    expect(learnable('fashion-mnist/small-cnn/tanh-cosine/standard/s0')).toBe(false);
+  });
+
+  it('refuses extra seeds and ablations that do not fit the study', () => {
+    const bad = (patch: (p: typeof study) => void, message: RegExp) => {
+      const p = structuredClone(study);
+      patch(p);
+      expect(() => validateProfile(p)).toThrow(message);
+    };
+    bad((p) => (p.extraSeeds = [{ operators: ['tanh-sigmoid'], trainings: ['standard'], seeds: [2] }]), /extraSeeds\.0\.operators\.0: operator "tanh-sigmoid" is not one of the profile's operators/);
+    bad((p) => (p.extraSeeds = [{ operators: ['standard'], trainings: ['standard'], seeds: [0] }]), /seed 0 is the profile's own seed/);
+    bad((p) => (p.extraSeeds = [{ operators: ['standard'], trainings: ['standard'], seeds: [1] }]), /seed 1 of standard\/standard is the transfer source/);
+    bad((p) => (p.ablation!.architecture = 'small-cnn-bn'), /the ablation needs another architecture than the study's small-cnn-bn/);
+    bad((p) => (p.ablation!.trainings = ['pgd-at']), /training "pgd-at" is not one of the profile's trainings/);
   });
 });

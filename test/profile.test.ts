@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES, loadProfile, ProfileError, validateProfile, type BenchProfile } from '../src/bench/profile.js';
 import { mergePatch, parseSet } from '../src/bench/profile-overrides.js';
 import { didYouMean, editDistance } from '../src/bench/did-you-mean.js';
-import { estimateCost, type UnitCost } from '../src/bench/cost.js';
+import { attackWork, estimateCost, type UnitCost } from '../src/bench/cost.js';
 import { calibrator, type CalibrationRequest } from '../src/bench/calibration.js';
 import { dryRun } from '../src/bench/dry-run.js';
 
@@ -149,10 +149,14 @@ describe('cost estimate', () => {
     // Training (1 epoch, 100 images; then the 50 test images): standard 100 + 0.5, tanh
     // 200 + 1, the source 100.5. Evaluation of a target with forward f, gradient g on its 50
     // points (of n = 64) at 2 epsilons: clean 50f, FGSM 100(g + f), BIM 100(3g + f), Square
-    // 100 x 10f, transfer 100f plus the source's FGSM 100(0.1 + 0.01) = 1350f + 400g + 11.
+    // 100 x 10f, transfer scoring 100f, noise 5 draws x 100f, FAB-T minimal epsilons (1
+    // target, 10 steps) 50(10g + f) = 1900f + 900g; the source's FGSM examples once per
+    // worker (one here): 100(0.1 + 0.01) = 11.
     const e = estimateCost(tiny(), { index: 0, count: 1 }, sizes, cost);
     expect(e.seconds.train).toBeCloseTo(402, 9);
-    expect(e.seconds.evaluate).toBeCloseTo(1350 * 0.01 + 400 * 0.1 + 11 + (1350 * 0.02 + 400 * 0.2 + 11), 9);
+    expect(e.seconds.evaluate).toBeCloseTo(1900 * 0.01 + 900 * 0.1 + (1900 * 0.02 + 900 * 0.2) + 11, 9);
+    // Two workers may each compute the source's examples.
+    expect(estimateCost(tiny(), { index: 0, count: 1 }, sizes, cost, new Set(), 2).seconds.evaluate).toBeCloseTo(e.seconds.evaluate + 11, 9);
     // A shard counts only its cells (its target and the source it needs).
     const shard1 = estimateCost(tiny(), { index: 1, count: 2 }, sizes, cost);
     expect(shard1.cells.map((c) => c.cell.id)).toEqual([
@@ -161,6 +165,14 @@ describe('cost estimate', () => {
       'evaluate:fashion-mnist-embedded/small-cnn/tanh-cosine/standard/s0',
     ]);
     expect(shard1.seconds.train).toBeCloseTo(201 + 100.5, 9);
+  });
+
+  it('an attack costs steps x restarts x targets gradients; AutoAttack the sum of its members', () => {
+    expect(attackWork({ name: 'pgd', params: { steps: 20, restarts: 2 } })).toEqual({ inputGradient: 40, forward: 1 });
+    expect(attackWork({ name: 'apgd-t', params: { steps: 25, targets: 3 } })).toEqual({ inputGradient: 75, forward: 1 });
+    expect(attackWork({ name: 'square', params: { queries: 200 } })).toEqual({ forward: 200 });
+    // APGD-CE 25 + APGD-T 25 x 3 + FAB-T 10 x 3 gradients (each with a scoring forward), Square 100 queries.
+    expect(attackWork({ name: 'autoattack', params: { steps: 25, targets: 3, fabSteps: 10, queries: 100 } })).toEqual({ train: 0, inputGradient: 130, forward: 103 });
   });
 
   it('adversarial training adds its attack gradients (fgsm-at: half of each batch)', () => {
@@ -193,12 +205,12 @@ describe('cost estimate', () => {
   it('dry run prints cells, models, attacks and the estimate in CPU-hours', () => {
     const c = calibrator(join(root, 'cache-dry'), (r) => cost(r.operator)[r.step]);
     const { text, cpuSeconds } = dryRun({ profile: tiny(), shard: { index: 0, count: 1 }, jobs: 2, backend: 'wasm', sizes, calibrator: c });
-    expect(cpuSeconds).toBeCloseTo(402 + 64.5 + 118, 9);
+    expect(cpuSeconds).toBeCloseTo(402 + 109 + 218 + 2 * 11, 9);
     expect(text).toContain('cells: 5 (3 train, 2 evaluate)');
     expect(text).toContain('  fashion-mnist-embedded/small-cnn/standard/standard/s1');
     expect(text).toContain('white-box: fgsm (1 gradient(s) per point, 2 eps), bim (3 gradient(s) per point, 2 eps)');
     expect(text).toContain('score-based: square (10 queries per point, 2 eps)');
     expect(text).toContain('tanh-cosine (for every decoupled operator): train 2000.0 ms, forward 20.0 ms, input gradient 200.0 ms');
-    expect(text).toContain(`estimate: ${(584.5 / 3600).toFixed(2)} CPU-hours`);
+    expect(text).toContain(`estimate: ${(751 / 3600).toFixed(2)} CPU-hours`);
   });
 });

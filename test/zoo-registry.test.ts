@@ -25,7 +25,7 @@ describe('model ids', () => {
   const bad: Array<[string, RegExp]> = [
     ['fashion-mnist/small-cnn/tanh-cosine/fgsm-at', /expected <dataset>\/<architecture>\/<operator>\/<training>\/s<seed>/],
     ['imagenet/small-cnn/standard/standard/s0', /unknown dataset 'imagenet'.*fashion-mnist-embedded/],
-    ['mnist/vgg16/standard/standard/s0', /unknown architecture 'vgg16'.*small-cnn, cnn9, resnet32/],
+    ['mnist/vgg16/standard/standard/s0', /unknown architecture 'vgg16'.*small-cnn, small-cnn-bn, cnn9, resnet32/],
     ['mnist/small-cnn/tanh-cos/standard/s0', /Invalid angular 'cos'/],
     ['mnist/small-cnn/standard/trades/s0', /unknown training 'trades'.*standard, fgsm-at, pgd-at/],
     ['mnist/small-cnn/standard/standard/0', /seed part '0'/],
@@ -49,7 +49,8 @@ describe('model ids', () => {
     const ids = fm.map(formatZooId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain('fashion-mnist/small-cnn/tanh-cosine/fgsm-at/s0');
-    expect(zooEntries()).toHaveLength(4 * 3 * 29 * 3);
+    expect(zooEntries()).toHaveLength(4 * 4 * 29 * 3);
+    expect(parseZooId('fashion-mnist/small-cnn-bn/ball-cosine/fgsm-at/s2').architecture).toBe('small-cnn-bn');
     expect(zooEntries({ seeds: [0, 1, 2], operators: ['standard'], trainings: ['standard'], datasets: ['mnist'], architectures: ['cnn9'] }).map(formatZooId)).toEqual([
       'mnist/cnn9/standard/standard/s0',
       'mnist/cnn9/standard/standard/s1',

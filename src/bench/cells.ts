@@ -6,12 +6,15 @@ import { formatZooId } from '../../models/zoo/index.js';
 import type { DatasetName } from '../data/index.js';
 import type { Architecture } from '../../models/architectures.js';
 import type { BenchProfile, Training } from './profile.js';
+import { familyOf } from '../../reports/model-result.js';
 
 export interface ModelRef {
   id: string;
   operator: string;
   training: Training;
   seed: number;
+  /** A model of the profile's ablation (another architecture), not of the study itself. */
+  ablation?: true;
 }
 
 export interface TrainCell {
@@ -26,16 +29,18 @@ export interface EvaluateCell {
   model: ModelRef;
   /** The transfer source (an independently trained model). */
   source: ModelRef;
+  /** The second transfer source, of the other operator family (`transfer.otherFamily`). */
+  otherSource?: ModelRef;
   /** Cells that must finish first (training of the model and of the source). */
   needs: string[];
 }
 
 export type Cell = TrainCell | EvaluateCell;
 
-export function modelId(profile: BenchProfile, operator: string, training: Training, seed: number): string {
+export function modelId(profile: BenchProfile, operator: string, training: Training, seed: number, architecture = profile.architecture): string {
   return formatZooId({
     dataset: profile.dataset as DatasetName,
-    architecture: profile.architecture as Architecture,
+    architecture: architecture as Architecture,
     operator,
     training,
     seed,
@@ -46,9 +51,22 @@ function ref(profile: BenchProfile, operator: string, training: Training, seed: 
   return { id: modelId(profile, operator, training, seed), operator, training, seed };
 }
 
-/** Target models in table order: trainings outer, operators inner. */
+/**
+ * Target models in table order: trainings outer, operators inner; then the extra seeds (in
+ * the order listed), then the ablation's models.
+ */
 export function targetModels(profile: BenchProfile): ModelRef[] {
-  return profile.trainings.flatMap((t) => profile.operators.map((op) => ref(profile, op, t, profile.seed)));
+  const main = profile.trainings.flatMap((t) => profile.operators.map((op) => ref(profile, op, t, profile.seed)));
+  const extra = (profile.extraSeeds ?? []).flatMap((x) =>
+    x.seeds.flatMap((s) => x.trainings.flatMap((t) => x.operators.map((op) => ref(profile, op, t, s)))),
+  );
+  const a = profile.ablation;
+  const ablation: ModelRef[] = a
+    ? a.trainings.flatMap((t) => a.operators.map((op) => ({ id: modelId(profile, op, t, profile.seed, a.architecture), operator: op, training: t, seed: profile.seed, ablation: true as const })))
+    : [];
+  // An operator x training x seed listed twice is one model.
+  const seen = new Set<string>();
+  return [...main, ...extra, ...ablation].filter((m) => !seen.has(m.id) && seen.add(m.id));
 }
 
 export function sourceModel(profile: BenchProfile): ModelRef {
@@ -58,6 +76,17 @@ export function sourceModel(profile: BenchProfile): ModelRef {
 
 const trainCellId = (m: ModelRef) => `train:${m.id}`;
 const evaluateCellId = (m: ModelRef) => `evaluate:${m.id}`;
+
+/**
+ * The target's source of the other operator family: a bounded target's is the unbounded
+ * operator's model, every other target's (baseline, unbounded) the bounded one's.
+ */
+export function otherFamilySource(profile: BenchProfile, target: ModelRef): ModelRef | undefined {
+  const o = profile.evaluation.transfer.otherFamily;
+  if (!o) return undefined;
+  const op = familyOf(target.operator) === 'bounded' ? o.unbounded : o.bounded;
+  return ref(profile, op, o.training ?? 'standard', o.seed ?? profile.seed);
+}
 
 /** Every cell of the profile, in a deterministic order. */
 export function planCells(profile: BenchProfile): Cell[] {
@@ -69,10 +98,20 @@ export function planCells(profile: BenchProfile): Cell[] {
       `The transfer source ${source.id} is also a target: give it another seed so it is trained independently.`,
     );
   }
+  const others = new Map(targets.map((t) => [t.id, otherFamilySource(profile, t)]));
+  const trained = new Map([...targets, source, ...[...others.values()].filter((m): m is ModelRef => m !== undefined)].map((m) => [m.id, m]));
   const cells: Cell[] = [];
-  for (const m of [...targets, source]) cells.push({ kind: 'train', id: trainCellId(m), model: m });
+  for (const m of trained.values()) cells.push({ kind: 'train', id: trainCellId(m), model: m });
   for (const m of targets) {
-    cells.push({ kind: 'evaluate', id: evaluateCellId(m), model: m, source, needs: [trainCellId(m), trainCellId(source)] });
+    const other = others.get(m.id);
+    cells.push({
+      kind: 'evaluate',
+      id: evaluateCellId(m),
+      model: m,
+      source,
+      ...(other ? { otherSource: other } : {}),
+      needs: [...new Set([trainCellId(m), trainCellId(source), ...(other ? [trainCellId(other)] : [])])],
+    });
   }
   return cells;
 }

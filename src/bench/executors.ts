@@ -18,7 +18,9 @@ import {
 } from '../../models/zoo/index.js';
 import { exampleSet } from '../../reports/examples.js';
 import type { EvaluateCellResult } from '../../reports/index.js';
-import { toModelResult } from '../../reports/model-result.js';
+import { toModelResult, type ModelResult } from '../../reports/model-result.js';
+import type { tf } from '../tf.js';
+import { measureSaturation } from '../eval/saturation.js';
 import type { Cell, EvaluateCell, TrainCell } from './cells.js';
 import type { AttackSpec, BenchProfile } from './profile.js';
 import type { WorkerSetup } from './runner.js';
@@ -109,7 +111,7 @@ async function runTrain(cell: TrainCell, setup: WorkerSetup, progress: ProgressF
 
 async function trainCell(cell: TrainCell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult> {
   const { id } = cell.model;
-  const overrides = trainOverrides(setup.profile, cell.model.training);
+  const overrides = trainOverrides(setup.profile, cell.model.id);
   const train = dataset(setup.profile, 'train', overrides.trainLimit);
   const test = dataset(setup.profile, 'test');
   const result = await trainModel({
@@ -140,7 +142,9 @@ function attackRequests(profile: BenchProfile): AttackRequest[] {
     ...(transfer ? { transfer } : {}),
     ...(a.params ? { params: a.params } : {}),
   });
-  return [...e.whiteBox.map((a) => request(a)), ...e.transfer.attacks.map((a) => request(a, true)), request(e.scoreBased)];
+  // The other family's source (when there is one) runs the same transfer attacks as source 1.
+  const other = e.transfer.otherFamily ? e.transfer.attacks.map((a) => ({ ...request(a, true), sourceIndex: 1 })) : [];
+  return [...e.whiteBox.map((a) => request(a)), ...e.transfer.attacks.map((a) => request(a, true)), ...other, request(e.scoreBased)];
 }
 
 /** What the runner tells every worker: a transfer source whose evaluation cells are all done. */
@@ -173,6 +177,7 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
   const test = dataset(profile, 'test', e.n);
   const target = await loadZooModel(cell.model.id, { zooDir: zooOf(cell.model.id, setup) });
   const source = await loadZooModel(cell.source.id, { zooDir: zooOf(cell.source.id, setup) });
+  const other = cell.otherSource ? await loadZooModel(cell.otherSource.id, { zooDir: zooOf(cell.otherSource.id, setup) }) : undefined;
   try {
     const requests = attackRequests(profile);
     const result = await evaluate({
@@ -183,6 +188,7 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
       shape: test.shape,
       attacks: requests,
       source: { model: source.model, name: cell.source.id },
+      ...(other && cell.otherSource ? { extraSources: [{ model: other.model, name: cell.otherSource.id, transferCache: transferCacheFor(cell.otherSource.id) }] } : {}),
       n: e.n,
       batch: e.batch,
       seed: e.seed,
@@ -205,14 +211,42 @@ async function runEvaluate(cell: EvaluateCell, setup: WorkerSetup, progress: Pro
     };
     // Examples under the profile's main iterative white-box attack at the table epsilon.
     const shown = e.whiteBox.find((a) => a.name !== 'fgsm') ?? e.whiteBox[0]!;
+    const model = toModelResult(result, { model: cell.model.id, source: cell.source.id, ...(cell.otherSource ? { otherSource: cell.otherSource.id } : {}) }, train, wallSeconds);
+    // The saturation table, under the same attack as the examples.
+    const saturation = e.saturation ? measureSaturation(target.model, test, shown, e.tableEpsilon, e.seed, e.saturation.points, e.batch) : undefined;
+    if (saturation) model.saturation = saturation;
+    if (e.wide) model.wide = await widePass(target.model, cell, setup, progress);
     return {
-      model: toModelResult(result, { model: cell.model.id, source: cell.source.id }, train, wallSeconds),
+      model,
       examples: exampleSet(target.model, test, shown, e.tableEpsilon, e.seed),
     };
   } finally {
     target.model.dispose();
     source.model.dispose();
+    other?.model.dispose();
   }
+}
+
+/** The profile's wide pass: its attacks, with the noise baseline, on `wide.n` test points. */
+async function widePass(model: tf.LayersModel, cell: EvaluateCell, setup: WorkerSetup, progress: ProgressFn): Promise<NonNullable<ModelResult['wide']>> {
+  const e = setup.profile.evaluation;
+  const wide = e.wide!;
+  const test = dataset(setup.profile, 'test', wide.n);
+  const result = await evaluate({
+    model,
+    name: cell.model.id,
+    images: test.images,
+    labels: test.labels,
+    shape: test.shape,
+    attacks: wide.attacks.map((a) => ({ name: a.name, epsilons: a.epsilons ?? e.epsilons, ...(a.params ? { params: a.params } : {}) })),
+    n: wide.n,
+    batch: e.batch,
+    seed: e.seed,
+    keepPerPoint: true,
+    onProgress: (p) => progress(`wide pass ${p.label ?? ''} ${p.pointsDone}/${p.pointsTotal}`),
+  });
+  const r = toModelResult(result, { model: cell.model.id }, undefined, 0);
+  return { n: r.evaluation.n, clean: r.evaluation.clean, cleanPerPoint: r.evaluation.cleanPerPoint, results: r.results };
 }
 
 export async function executeCell(cell: Cell, setup: WorkerSetup, progress: ProgressFn): Promise<TrainCellResult | EvaluateCellResult> {

@@ -8,7 +8,7 @@ import { MINIMAL_EPSILON_ATTACK } from '../eval/minimal-epsilon.js';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { TRAININGS } from '../../models/zoo/registry.js';
 import { DATASET_NAMES } from '../data/datasets.js';
-import { parseOperatorId } from '../ops/options.js';
+import { BOUNDED_MAGNITUDES, parseOperatorId } from '../ops/options.js';
 import { didYouMean } from './did-you-mean.js';
 
 /**
@@ -91,7 +91,30 @@ export const ProfileSchema = strict({
     eps: z.number().nonnegative().lte(1),
     /** Train on the first `limit` training images only (all when unset). */
     limit: positiveInt().optional(),
+    /**
+     * A learnable radius per output channel for the decoupled operators that use a radius
+     * (ball, tanh, seg), as the authors train them: rho = (r^2 + 1e-4) x mean patch norm.
+     */
+    learnableRadius: z.boolean().optional(),
   }),
+  /**
+   * More seeds of some target models (seed variance in the report): each entry adds every
+   * operator x training x seed listed (seeds other than `seed`).
+   */
+  extraSeeds: z
+    .array(strict({ operators: z.array(operatorId).min(1), trainings: z.array(training).min(1), seeds: z.array(seed()).min(1) }))
+    .optional(),
+  /**
+   * The ablation: the same operators on another architecture (e.g. small-cnn, no batch
+   * norm) with a fixed radius, attacked as the targets; the report compares them pairwise.
+   */
+  ablation: strict({
+    architecture: oneOf(ARCHITECTURES),
+    operators: z.array(operatorId).min(1),
+    trainings: z.array(training).min(1),
+    /** The ablation's radius: fixed (false, the default) or learnable. */
+    learnableRadius: z.boolean().optional(),
+  }).optional(),
   evaluation: strict({
     /** Test points attacked (the first n of the test split). */
     n: positiveInt(),
@@ -104,11 +127,30 @@ export const ProfileSchema = strict({
     transfer: strict({
       source: strict({ operator: operatorId, training, seed: seed() }),
       attacks: z.array(AttackSpecSchema),
+      /**
+       * A second source per target, of the other operator family: bounded targets are attacked
+       * with examples from the `unbounded` operator's model, every other target (baseline,
+       * unbounded) from the `bounded` one's (both trained with `training` and `seed`, default
+       * standard and the profile's seed).
+       */
+      otherFamily: strict({ bounded: operatorId, unbounded: operatorId, training: training.optional(), seed: seed().optional() }).optional(),
     }),
     /** Score-based black-box check against gradient masking (Square). */
     scoreBased: AttackSpecSchema,
     /** Minimal epsilon per test point: FAB-T's parameters (minimal-norm mode); absent: not measured. */
     minimalEpsilon: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * The saturation table of each decoupled model on its first `points` test points, clean
+     * and under the report's example attack (the first iterative white-box attack) at the
+     * table epsilon; absent: not measured.
+     */
+    saturation: strict({ points: positiveInt() }).optional(),
+    /**
+     * Cheap attacks on more test points than `n` (e.g. FGSM on the whole test split), in a
+     * second pass with the engine's noise baseline at their epsilons; reported in their own
+     * section, never mixed with the `n`-point rows the comparisons pair.
+     */
+    wide: strict({ n: positiveInt(), attacks: z.array(AttackSpecSchema).min(1) }).optional(),
     seed: seed(),
   }),
 }).superRefine((p, ctx) => {
@@ -122,6 +164,18 @@ export const ProfileSchema = strict({
   };
   const e = p.evaluation;
   duplicates(['operators'], p.operators, (i) => `operator "${p.operators[i]}"`);
+  for (const [i, x] of (p.extraSeeds ?? []).entries()) {
+    for (const [j, op] of x.operators.entries()) if (!p.operators.includes(op)) issue(['extraSeeds', i, 'operators', j], `operator "${op}" is not one of the profile's operators (${p.operators.join(', ')})`);
+    for (const [j, t] of x.trainings.entries()) if (!p.trainings.includes(t)) issue(['extraSeeds', i, 'trainings', j], `training "${t}" is not one of the profile's trainings (${p.trainings.join(', ')})`);
+    for (const [j, sd] of x.seeds.entries()) if (sd === p.seed) issue(['extraSeeds', i, 'seeds', j], `seed ${sd} is the profile's own seed: list other seeds`);
+  }
+  if (p.ablation) {
+    const a = p.ablation;
+    // Model ids name the architecture, not the radius: the ablation's models need their own ids.
+    if (a.architecture === p.architecture) issue(['ablation', 'architecture'], `the ablation needs another architecture than the study's ${p.architecture} (e.g. small-cnn for small-cnn-bn)`);
+    for (const [j, op] of a.operators.entries()) if (!p.operators.includes(op)) issue(['ablation', 'operators', j], `operator "${op}" is not one of the profile's operators (the ablation is compared with them)`);
+    for (const [j, t] of a.trainings.entries()) if (!p.trainings.includes(t)) issue(['ablation', 'trainings', j], `training "${t}" is not one of the profile's trainings`);
+  }
   duplicates(['trainings'], p.trainings, (i) => `training "${p.trainings[i]}"`);
   duplicates(['evaluation', 'epsilons'], e.epsilons, (i) => `epsilon ${e.epsilons[i]}`);
   // One attack may run twice with other settings (an effort check), never identically.
@@ -139,6 +193,12 @@ export const ProfileSchema = strict({
       issue([...path, 'epsilons'], `the epsilons of ${a.name} must include the table epsilon ${e.tableEpsilon}`);
     }
   }
+  if (e.wide) {
+    if (e.wide.n <= e.n) issue(['evaluation', 'wide', 'n'], `${e.wide.n} must exceed evaluation.n (${e.n}): the wide pass is for more points`);
+    e.wide.attacks.forEach((a, i) => {
+      if (attackNames().includes(a.name) && getAttack(a.name).needs === 'outputs') issue(['evaluation', 'wide', 'attacks', i, 'name'], `${a.name} is score-based: the wide pass takes white-box attacks`);
+    });
+  }
   if (e.minimalEpsilon) {
     try {
       resolveParams(getAttack(MINIMAL_EPSILON_ATTACK), e.minimalEpsilon);
@@ -150,6 +210,26 @@ export const ProfileSchema = strict({
     issue(['evaluation', 'scoreBased', 'name'], `${e.scoreBased.name} uses gradients; the score-based check needs an attack that only queries outputs (e.g. square)`);
   }
   const s = e.transfer.source;
+  const other = e.transfer.otherFamily;
+  if (other) {
+    const family = (op: string) => {
+      try {
+        const { magnitude } = parseOperatorId(op);
+        return magnitude === 'standard' ? 'baseline' : BOUNDED_MAGNITUDES.includes(magnitude) ? 'bounded' : 'unbounded';
+      } catch {
+        return undefined; // already reported by the operator id's own check
+      }
+    };
+    for (const k of ['bounded', 'unbounded'] as const) {
+      const f = family(other[k]);
+      if (f !== undefined && f !== k) issue(['evaluation', 'transfer', 'otherFamily', k], `"${other[k]}" is ${f === 'baseline' ? 'the baseline' : `a${f === 'unbounded' ? 'n' : ''} ${f} operator`}: give a${k === 'unbounded' ? 'n' : ''} ${k} one`);
+    }
+  }
+  for (const [i, x] of (p.extraSeeds ?? []).entries()) {
+    if (x.seeds.includes(s.seed) && x.operators.includes(s.operator) && x.trainings.includes(s.training)) {
+      issue(['extraSeeds', i, 'seeds'], `seed ${s.seed} of ${s.operator}/${s.training} is the transfer source: give the extra seeds other values`);
+    }
+  }
   if (s.seed === p.seed && p.operators.includes(s.operator) && p.trainings.includes(s.training)) {
     // Transfer from the target itself is white-box, not black-box.
     issue(['evaluation', 'transfer', 'source', 'seed'], `the transfer source ${s.operator}/${s.training} with seed ${s.seed} is also a target: give it a seed other than ${p.seed} so it is trained independently`);

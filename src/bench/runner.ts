@@ -66,12 +66,14 @@ function label(cell: Cell): string {
  */
 export function whenSourceDone(cells: Cell[], onDone: (sourceId: string) => void): (settled: Cell) => void {
   const targetsLeft = new Map<string, number>();
-  for (const c of cells) if (c.kind === 'evaluate') targetsLeft.set(c.source.id, (targetsLeft.get(c.source.id) ?? 0) + 1);
+  const sourcesOf = (c: Cell) => (c.kind === 'evaluate' ? [c.source.id, ...(c.otherSource ? [c.otherSource.id] : [])] : []);
+  for (const c of cells) for (const id of sourcesOf(c)) targetsLeft.set(id, (targetsLeft.get(id) ?? 0) + 1);
   return (cell) => {
-    if (cell.kind !== 'evaluate') return;
-    const left = targetsLeft.get(cell.source.id)! - 1;
-    targetsLeft.set(cell.source.id, left);
-    if (left === 0) onDone(cell.source.id);
+    for (const id of sourcesOf(cell)) {
+      const left = targetsLeft.get(id)! - 1;
+      targetsLeft.set(id, left);
+      if (left === 0) onDone(id);
+    }
   };
 }
 

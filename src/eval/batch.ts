@@ -51,7 +51,8 @@ export function clearTransferCache(cache: TransferCache): void {
 
 export interface BatchContext {
   target: LogitsFn;
-  source?: LogitsFn;
+  /** Transfer sources by a plan's sourceIndex (0: the evaluation's source). */
+  sources: Array<LogitsFn | undefined>;
   plans: Plan[];
   noiseEpsilons: number[];
   /** Independent draws of the noise per epsilon (their worst case and mean are reported). */
@@ -62,7 +63,8 @@ export interface BatchContext {
   labels: Int32Array;
   shape: [number, number, number];
   seed: number;
-  transferCache?: TransferCache;
+  /** One cache per source (same order as `sources`). */
+  transferCaches?: Array<TransferCache | undefined>;
   /** Run the check probes on this batch (the first batch that has clean-correct points). */
   runProbes: boolean;
   /** FAB-T parameters for minimal epsilons per point; absent: not computed. */
@@ -147,7 +149,8 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
     const ya = tf.gather(y, idx) as tf.Tensor1D;
     try {
       for (const plan of ctx.plans) {
-        const on = plan.kind === 'transfer' ? ctx.source! : target;
+        const on = plan.kind === 'transfer' ? ctx.sources[plan.sourceIndex ?? 0]! : target;
+        const cache = plan.kind === 'transfer' ? ctx.transferCaches?.[plan.sourceIndex ?? 0] : undefined;
         for (const eps of plan.epsilons) {
           if (!correctIdx.length) {
             out.runs.push({ robust: '0'.repeat(m), seconds: 0, attacked: 0, maxPerturbation: 0, invalidPoints: 0 });
@@ -155,8 +158,8 @@ export function evaluateBatch(ctx: BatchContext, start: number, m: number): Batc
           }
           const t0 = performance.now();
           const { adv, members } =
-            plan.kind === 'transfer' && ctx.transferCache
-              ? { adv: cachedTransfer(ctx.transferCache, plan, eps, x, y, idx, start, seed, on), members: undefined }
+            cache
+              ? { adv: cachedTransfer(cache, plan, eps, x, y, idx, start, seed, on), members: undefined }
               : perturbWithMembers(plan.attack, on, xa, ya, eps, plan.params, seed, pointIds);
           const fooled = fooledBy(target, adv, ya);
           const seconds = (performance.now() - t0) / 1000;
@@ -248,7 +251,7 @@ function identityProbe(ctx: BatchContext, xa: tf.Tensor4D, ya: tf.Tensor1D, seed
   const out = ctx.plans
     .filter((p) => !p.epsilons.includes(0))
     .map((p) => {
-      const adv = perturb(p.attack, p.kind === 'transfer' ? ctx.source! : ctx.target, xs, ys, 0, p.params, seed);
+      const adv = perturb(p.attack, p.kind === 'transfer' ? ctx.sources[p.sourceIndex ?? 0]! : ctx.target, xs, ys, 0, p.params, seed);
       const maxChange = read(tf.tidy(() => tf.max(tf.abs(tf.sub(adv, xs)))))[0]!;
       const fooled = countOnes(fooledBy(ctx.target, adv, ys) as Uint8Array);
       adv.dispose();

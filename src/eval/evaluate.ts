@@ -35,6 +35,11 @@ export interface EvaluateOptions extends ModelRef {
   attacks: AttackRequest[];
   /** The source model for transfer attacks (an independently trained model). */
   source?: ModelRef;
+  /**
+   * More sources (requests name one by `sourceIndex`: 1 is the first), each with its own
+   * transfer cache: e.g. a model of the other operator family beside an independent baseline.
+   */
+  extraSources?: Array<ModelRef & { transferCache?: TransferCache }>;
   /** Evaluate the first n points (default: all). */
   n?: number;
   /** Points per batch (default 100). Randomised attacks depend on seed and batch size. */
@@ -67,9 +72,12 @@ export interface EvaluateOptions extends ModelRef {
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult> {
   const t0 = performance.now();
   const target = resolveModel(opts, 'model');
-  const source = opts.source ? resolveModel(opts.source, 'source model') : undefined;
-  if (source && opts.source && (opts.source.model ?? opts.source.logits) === (opts.model ?? opts.logits)) {
-    throw new AttackError('The transfer source is the target model itself: use an independently trained model.');
+  const sourceRefs = [opts.source, ...(opts.extraSources ?? [])];
+  const sources = sourceRefs.map((r, i) => (r ? resolveModel(r, i === 0 ? 'source model' : `source model ${i}`) : undefined));
+  for (const r of sourceRefs) {
+    if (r && (r.model ?? r.logits) === (opts.model ?? opts.logits)) {
+      throw new AttackError('The transfer source is the target model itself: use an independently trained model.');
+    }
   }
   const withChecks = opts.checks ?? true;
   const seed = opts.seed ?? 0;
@@ -87,7 +95,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   // One forward on one image: the class count, so bad labels stop the run before any attack.
   const numClasses = tf.tidy(() => target(tf.tensor4d(opts.images.subarray(0, d), [1, h, w, c])).shape[1]);
   checkLabels(opts.labels, n, numClasses);
-  const plans = buildPlans(opts.attacks, opts.source, withChecks);
+  const plans = buildPlans(opts.attacks, sourceRefs, withChecks);
   const noiseEps = noiseEpsilons(plans, withChecks);
   const allowProbabilities = opts.allowProbabilities ?? false;
   // A plugin attack's code is part of what must match: an edited plugin starts over.
@@ -98,6 +106,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
         backend: tf.getBackend(),
         model: opts.name ?? 'model',
         source: opts.source?.name ?? null,
+        ...(opts.extraSources?.length ? { extraSources: opts.extraSources.map((r) => r.name ?? null) } : {}),
         data: dataHash(opts.images.subarray(0, n * d), opts.labels.subarray(0, n)),
         shape: opts.shape,
         n,
@@ -124,7 +133,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
       outcome = evaluateBatch(
         {
           target,
-          source,
+          sources,
           plans,
           noiseEpsilons: noiseEps,
           noiseDraws: NOISE_DRAWS,
@@ -134,7 +143,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
           labels: opts.labels,
           shape: opts.shape,
           seed,
-          ...(opts.transferCache ? { transferCache: opts.transferCache } : {}),
+          transferCaches: [opts.transferCache, ...(opts.extraSources ?? []).map((r) => r.transferCache)],
           runProbes: !outcomes.some((o) => o.identity),
           ...(opts.minimalEpsilon ? { minimalEpsilon: opts.minimalEpsilon } : {}),
           onRun: (p, eps) => opts.onProgress?.({ label: p.label, epsilon: eps, pointsDone: start, pointsTotal: n, resumedPoints }),
@@ -186,7 +195,7 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
     kind: p.kind,
     norm: 'linf',
     params: p.params,
-    ...(p.kind === 'transfer' ? { source: opts.source?.name ?? 'source' } : {}),
+    ...(p.kind === 'transfer' ? { source: (p.sourceIndex ? opts.extraSources?.[p.sourceIndex - 1] : opts.source)?.name ?? 'source' } : {}),
     auxiliary: p.auxiliary,
     results: p.epsilons.map((epsilon) => {
       const i = r++;

@@ -11,6 +11,8 @@ export interface AttackRequest {
   params?: Record<string, unknown>;
   /** Compute the examples on `source` and evaluate them on the model (black-box transfer). */
   transfer?: boolean;
+  /** Transfer from another source: 1 is the first of `extraSources` (default 0: `source`). */
+  sourceIndex?: number;
 }
 
 export interface ModelRef {
@@ -30,6 +32,8 @@ export interface Plan {
   params: ParamValues;
   /** Distinct, ascending. */
   epsilons: number[];
+  /** Transfer only: which source (0: the evaluation's `source`, i: its extraSources[i - 1]). */
+  sourceIndex?: number;
 }
 
 export function resolveModel(ref: ModelRef, what: string): LogitsFn {
@@ -45,7 +49,11 @@ export function attackLabel(name: string, params: Record<string, unknown> | unde
   return transferSource !== undefined ? `transfer:${base} from ${transferSource}` : base;
 }
 
-function planFor(req: AttackRequest, sourceName: string | undefined, hasSource: boolean): Plan {
+function planFor(req: AttackRequest, sources: ModelRef[]): Plan {
+  const index = req.sourceIndex ?? 0;
+  const source = sources[index];
+  const sourceName = source?.name ?? (index === 0 ? 'source' : `source ${index}`);
+  const hasSource = source !== undefined;
   const def = getAttack(req.name);
   const params = resolveParams(def, req.params);
   if (req.transfer && 'earlyStop' in def.params) {
@@ -58,22 +66,26 @@ function planFor(req: AttackRequest, sourceName: string | undefined, hasSource: 
   }
   if (!Array.isArray(req.epsilons) || req.epsilons.length === 0) throw new AttackError(`Attack '${def.name}': give at least one epsilon.`);
   req.epsilons.forEach(checkEpsilon);
-  if (req.transfer && !hasSource) throw new AttackError(`Attack '${def.name}' is a transfer attack but no source model was given.`);
+  if (req.transfer && !hasSource) {
+    throw new AttackError(`Attack '${def.name}' is a transfer attack but no source model was given${index > 0 ? ` (source ${index}: pass it in extraSources)` : ''}.`);
+  }
   const kind: AttackKind = req.transfer ? 'transfer' : def.needs === 'outputs' ? 'score-based' : 'white-box';
   return {
-    label: attackLabel(def.name, req.params, req.transfer ? (sourceName ?? 'source') : undefined),
+    label: attackLabel(def.name, req.params, req.transfer ? sourceName : undefined),
     attack: def.name,
     kind,
     iterative: def.iterative,
     auxiliary: false,
     params,
     epsilons: [...new Set(req.epsilons)].sort((a, b) => a - b),
+    ...(req.transfer && index > 0 ? { sourceIndex: index } : {}),
   };
 }
 
 /** The requested plans, plus an FGSM reference (check 4) where iterative attacks lack one. */
-export function buildPlans(attacks: AttackRequest[], source: ModelRef | undefined, withChecks: boolean): Plan[] {
-  const plans = attacks.map((r) => planFor(r, source?.name, !!source));
+export function buildPlans(attacks: AttackRequest[], sources: Array<ModelRef | undefined> | ModelRef | undefined, withChecks: boolean): Plan[] {
+  const list = (Array.isArray(sources) ? sources : [sources]) as ModelRef[];
+  const plans = attacks.map((r) => planFor(r, list));
   const labels = plans.map((p) => p.label);
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
   if (dup) throw new AttackError(`Attack '${dup}' is requested twice with the same settings.`);
@@ -81,7 +93,7 @@ export function buildPlans(attacks: AttackRequest[], source: ModelRef | undefine
   const fgsmEps = new Set(plans.filter((p) => p.kind === 'white-box' && p.attack === 'fgsm').flatMap((p) => p.epsilons));
   const missing = [...new Set(iterEps)].filter((e) => !fgsmEps.has(e)).sort((a, b) => a - b);
   if (withChecks && missing.length) {
-    plans.push({ ...planFor({ name: 'fgsm', epsilons: missing }, undefined, false), label: 'fgsm (reference)', auxiliary: true });
+    plans.push({ ...planFor({ name: 'fgsm', epsilons: missing }, []), label: 'fgsm (reference)', auxiliary: true });
   }
   return plans;
 }

@@ -7,6 +7,7 @@ import { ModelFileError } from './errors.js';
 import { MODEL_JSON, readModelJson, readWeights, WEIGHTS_BIN } from './model-files.js';
 // Registers the custom layer class so saved decoupled models deserialize.
 import '../layers/decoupled-conv2d.js';
+import '../layers/batch-norm.js';
 
 export { MODEL_JSON, WEIGHTS_BIN, ModelFileError };
 

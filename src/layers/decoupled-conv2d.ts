@@ -180,6 +180,15 @@ export class DecoupledConv2D extends tf.layers.Layer {
     });
   }
 
+  /**
+   * The radius the layer uses at inference: the fixed radius, or (r^2 + 1e-4) x the moving
+   * mean patch norm per output channel ([cout]) with a learnable radius.
+   */
+  effectiveRadius(): number | Tensor {
+    if (!this.learnableRadius) return this.options.radius;
+    return tf.tidy(() => tf.mul(tf.add(tf.square(this.radiusScale!.read()), NORM_EPSILON), this.inferenceNorm()));
+  }
+
   /** The averaged mean patch norm; before any training step there is none: m = 1. */
   private inferenceNorm(): Tensor {
     const weight = this.movingWeight!.read();

@@ -39,7 +39,7 @@ export interface PerfRow extends PerfResult {
 }
 
 /** The image shape each network is studied on (Fashion-MNIST, CIFAR-10). */
-export const NETWORK_INPUT_SHAPE: Record<string, [number, number, number]> = { 'small-cnn': [28, 28, 1], cnn9: [32, 32, 3], resnet32: [32, 32, 3] };
+export const NETWORK_INPUT_SHAPE: Record<string, [number, number, number]> = { 'small-cnn': [28, 28, 1], 'small-cnn-bn': [28, 28, 1], cnn9: [32, 32, 3], resnet32: [32, 32, 3] };
 
 /** height,width,channels */
 function shape(value: string): [number, number, number] {

@@ -3,10 +3,12 @@
 // slowly, mostly as generated wasm (codegen/) on the backend's heap, and matrix products with
 // transposed operands, so that ordinary automatic differentiation trains on wasm fast;
 // Identity and same-type Cast share their input's data instead of copying it; the ReLU
-// gradient and a per-pixel scale's gradient run as one pass each (gradient-routes.ts).
+// gradient and a per-pixel scale's gradient run as one pass each (gradient-routes.ts); and the
+// per-channel sums and affine maps of batch normalisation (new kernels, see channel-stats.ts).
 // Installed by src/backend.ts when the wasm backend starts.
 import { tf } from '../tf.js';
 import { castConfig, identityConfig } from './aliasing.js';
+import { channelAffineConfig, channelSumsConfig } from './channel-stats.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -32,6 +34,8 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   castConfig,
   reluGradConfig,
   pixelDotConfig,
+  channelSumsConfig,
+  channelAffineConfig,
 ];
 
 /** Built-in wasm kernels our composites call. */
