@@ -95,6 +95,34 @@ describe('dcnet bench (tiny profile)', () => {
     expect(accuracies(runDir)).toEqual(accuracies(single));
   });
 
+  it('a sitting stopped by SIGTERM is recorded in sessions.jsonl as interrupted, with the cells it finished', async () => {
+    const runDir = join(root, 'terminated');
+    const child = spawn(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', join(root, 'zoo-terminated'), '--jobs', '1', '--no-progress'], { stdio: 'ignore' });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (existsSync(join(runDir, 'results.jsonl')) && records(runDir).length >= 1) {
+          clearInterval(timer);
+          child.kill('SIGTERM');
+          resolve();
+        }
+      }, 100);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('bench finished before it could be stopped'));
+      });
+    });
+    expect(await exit).toBe(143);
+    const sessions = readFileSync(join(runDir, 'sessions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ interrupted: 'SIGTERM', shard: '0/1', jobs: 1 });
+    expect(sessions[0].ran).toBe(records(runDir).length);
+    expect(sessions[0].wallSeconds).toBeGreaterThan(0);
+    // The lock went with it: the run resumes at once.
+    const r = dcnet(['bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', join(root, 'zoo-terminated'), '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
   it('shards merged by dcnet report equal a single run', () => {
     const runDir = join(root, 'sharded');
     dcnet(['bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', zoo, '--shard', '0/2', '--no-progress']);

@@ -79,6 +79,8 @@ export interface SessionRecord {
   failed: number;
   /** The machine (CPU model, cores, Node) and its 1-minute load average at the start and the end. */
   machine?: { cpu: string; cores: number; node: string; loadAverage: [number, number] };
+  /** The signal that stopped this sitting before it finished (its cells in flight are redone on resume). */
+  interrupted?: string;
 }
 
 export function appendSession(runDir: string, s: SessionRecord): void {

@@ -9,7 +9,7 @@ import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
 import type { BenchProfile } from './profile.js';
 import { RunProgress } from './progress.js';
 import { acquireLock } from '../io/lock.js';
-import { appendRecord, appendSession, type CellRecord, checkRunFolder, lockFileName, pinPlugins, pinProfile, readRecords } from './results-store.js';
+import { appendRecord, appendSession, type CellRecord, checkRunFolder, lockFileName, pinPlugins, pinProfile, readRecords, type SessionRecord } from './results-store.js';
 import type { PluginRecord } from '../../attacks/index.js';
 import { WorkerPool } from './worker-pool.js';
 import type { SourceDone } from './executors.js';
@@ -31,6 +31,11 @@ export interface BenchOptions {
   models?: ModelSourceMode;
   /** Where published results live (tests); default the package's `results/`. */
   publishedRoot?: string;
+  /**
+   * On SIGINT/SIGTERM, record the sitting in sessions.jsonl (marked interrupted) and exit
+   * (the CLI): a study that spans sittings keeps the wall time of each one it was stopped in.
+   */
+  recordInterruption?: boolean;
 }
 
 export interface WorkerSetup {
@@ -81,16 +86,48 @@ export function whenSourceDone(cells: Cell[], onDone: (sourceId: string) => void
 export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
   checkRunFolder(opts.runDir);
   const lock = acquireLock(opts.runDir, lockFileName(opts.shard), 'run folder');
+  const sitting: Sitting = { started: Date.now(), loadBefore: loadavg()[0]!, jobs: opts.jobs, ran: 0, failed: 0 };
+  const onSignal = (signal: NodeJS.Signals) => {
+    appendSession(opts.runDir, sessionRecord(opts, sitting, signal));
+    lock.release();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  const signals: NodeJS.Signals[] = opts.recordInterruption ? ['SIGINT', 'SIGTERM'] : [];
+  signals.forEach((s) => process.once(s, onSignal));
   try {
-    return await runCells(opts);
+    return await runCells(opts, sitting);
   } finally {
+    signals.forEach((s) => process.off(s, onSignal));
     lock.release();
   }
 }
 
-async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
-  const started = Date.now();
-  const loadBefore = loadavg()[0]!;
+/** What a sitting has done so far: its session record, at the end or when interrupted. */
+interface Sitting {
+  started: number;
+  loadBefore: number;
+  jobs: number;
+  ran: number;
+  failed: number;
+}
+
+function sessionRecord(opts: BenchOptions, s: Sitting, interrupted?: NodeJS.Signals): SessionRecord {
+  return {
+    shard: `${opts.shard.index}/${opts.shard.count}`,
+    startedAt: new Date(s.started).toISOString(),
+    finishedAt: new Date().toISOString(),
+    wallSeconds: (Date.now() - s.started) / 1000,
+    jobs: s.jobs,
+    backend: opts.backend,
+    ran: s.ran,
+    failed: s.failed,
+    machine: { ...machine(), loadAverage: [s.loadBefore, loadavg()[0]!] },
+    ...(interrupted ? { interrupted } : {}),
+  };
+}
+
+async function runCells(opts: BenchOptions, sitting: Sitting): Promise<BenchOutcome> {
+  const started = sitting.started;
   const plugins = opts.plugins ?? [];
   const cells = shardCells(planCells(opts.profile), opts.shard);
   const { records, torn } = readRecords(opts.runDir);
@@ -122,6 +159,7 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
   if (todo.length === 0) return { ...outcome, wallSeconds: 0 };
 
   const jobs = Math.max(1, Math.min(opts.jobs, todo.length));
+  sitting.jobs = jobs;
   const progress = new RunProgress(cells.length, remainingByKind, jobs, outcome.alreadyDone, opts.progress === false ? devNull() : process.stderr);
   const setup: WorkerSetup = { profile: opts.profile, zooDir: opts.zooDir, backend: opts.backend, shard: shardName, plugins, committed: sources.committed };
   const pool = new WorkerPool(jobs, WORKER_FILE, setup, (id, text, fraction) => progress.update(id, text, fraction));
@@ -176,12 +214,14 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
         appendRecord(opts.runDir, opts.shard, record);
         records.set(cell.id, record);
         outcome.ran++;
+        sitting.ran++;
         progress.finish(cell.id, true);
       } catch (err) {
         // A worker that cannot start fails the whole run (below), not this cell.
         if (pool.failure) throw err;
         const message = err instanceof Error ? err.message : String(err);
         outcome.failed.push({ cellId: cell.id, message });
+        sitting.failed++;
         progress.finish(cell.id, false);
         // A user error is its one-line message; anything else is a bug: show where it happened.
         if (err instanceof Error && !(err instanceof UserError) && err.stack) {
@@ -200,17 +240,7 @@ async function runCells(opts: BenchOptions): Promise<BenchOutcome> {
   }
   if (pool.failure) throw pool.failure;
   outcome.wallSeconds = (Date.now() - started) / 1000;
-  appendSession(opts.runDir, {
-    shard: shardName,
-    startedAt: new Date(started).toISOString(),
-    finishedAt: new Date().toISOString(),
-    wallSeconds: outcome.wallSeconds,
-    jobs,
-    backend: opts.backend,
-    ran: outcome.ran,
-    failed: outcome.failed.length,
-    machine: { ...machine(), loadAverage: [loadBefore, loadavg()[0]!] },
-  });
+  appendSession(opts.runDir, sessionRecord(opts, sitting));
   return outcome;
 }
 

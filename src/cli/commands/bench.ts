@@ -114,7 +114,9 @@ export function registerBench(program: Command): void {
         `bench: profile ${profile.name}, ${jobs} worker(s), shard ${shard.index}/${shard.count}, run folder ${runDir}, zoo ${resolve(opts.zoo)}\n`,
       );
       for (const p of plugins) process.stderr.write(`bench: plugin ${p.name}: ${p.attacks.join(', ')} (sha256 ${p.sha256.slice(0, 12)}…)\n`);
-      const outcome = await runBench({ profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress, plugins, models });
+      const outcome = await runBench({
+        profile, runDir, zooDir: resolve(opts.zoo), jobs, shard, backend: info.name, progress: opts.progress, plugins, models, recordInterruption: true,
+      });
       process.stderr.write(
         `bench: ${outcome.ran} cells run, ${outcome.alreadyDone} already done, ${outcome.failed.length} failed, ` +
           `${outcome.skipped.length} skipped, in ${formatDuration(outcome.wallSeconds)}\n`,
