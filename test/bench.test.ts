@@ -1,7 +1,7 @@
 // `dcnet bench` end to end on the tiny profile (--retrain: not its committed models): train two
 // tiny models and a transfer source, attack them, write the report; then resume after a kill,
 // and shards merged by `dcnet report` equal a single run.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,24 +63,28 @@ describe('dcnet bench (tiny profile)', () => {
     expect(again.stderr).toMatch(/0 cells run, 5 already done/);
   });
 
-  it('resumes after a kill without redoing finished cells', async () => {
-    const runDir = join(root, 'killed');
-    const freshZoo = join(root, 'zoo-killed');
-    const child = spawn(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', freshZoo, '--jobs', '1', '--no-progress'], { stdio: 'ignore' });
-    // Kill it as soon as the first cell's result is written.
-    await new Promise<void>((resolve, reject) => {
+  /** Sends `signal` to a running bench as soon as its first cell's result is written. */
+  function signalAfterFirstCell(child: ChildProcess, runDir: string, signal: NodeJS.Signals): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
         if (existsSync(join(runDir, 'results.jsonl')) && records(runDir).length >= 1) {
           clearInterval(timer);
-          child.kill('SIGKILL');
+          child.kill(signal);
           resolve();
         }
       }, 100);
       child.on('exit', () => {
         clearInterval(timer);
-        reject(new Error('bench finished before it could be killed'));
+        reject(new Error(`bench finished before it could be sent ${signal}`));
       });
     });
+  }
+
+  it('resumes after a kill without redoing finished cells', async () => {
+    const runDir = join(root, 'killed');
+    const freshZoo = join(root, 'zoo-killed');
+    const child = spawn(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', freshZoo, '--jobs', '1', '--no-progress'], { stdio: 'ignore' });
+    await signalAfterFirstCell(child, runDir, 'SIGKILL');
     const before = records(runDir);
     expect(before.length).toBeGreaterThanOrEqual(1);
     expect(before.length).toBeLessThan(5);
@@ -99,19 +103,7 @@ describe('dcnet bench (tiny profile)', () => {
     const runDir = join(root, 'terminated');
     const child = spawn(process.execPath, [CLI, 'bench', '--profile', 'tiny', '--retrain', '--out', runDir, '--zoo', join(root, 'zoo-terminated'), '--jobs', '1', '--no-progress'], { stdio: 'ignore' });
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (existsSync(join(runDir, 'results.jsonl')) && records(runDir).length >= 1) {
-          clearInterval(timer);
-          child.kill('SIGTERM');
-          resolve();
-        }
-      }, 100);
-      child.on('exit', () => {
-        clearInterval(timer);
-        reject(new Error('bench finished before it could be stopped'));
-      });
-    });
+    await signalAfterFirstCell(child, runDir, 'SIGTERM');
     expect(await exit).toBe(143);
     const sessions = readFileSync(join(runDir, 'sessions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(sessions).toHaveLength(1);
