@@ -3,6 +3,7 @@
 import { tf } from '../src/tf.js';
 import { logitsOf, perturb } from '../attacks/index.js';
 import type { Tile } from './png.js';
+import type { TestPoints } from '../src/data/load.js';
 
 export interface ExampleSet {
   attack: string;
@@ -46,7 +47,7 @@ export const EXAMPLE_POINTS = 6;
 /** The first few test points and their adversarial images under one attack at one epsilon. */
 export function exampleSet(
   model: tf.LayersModel,
-  data: { images: Float32Array; labels: Int32Array; shape: [number, number, number]; count: number },
+  data: TestPoints,
   attack: { name: string; params?: Record<string, unknown> },
   epsilon: number,
   seed: number,

@@ -24,6 +24,9 @@ export interface Dataset {
   sha256: string;
 }
 
+/** The part of a dataset an evaluation step reads: pixels, labels, image shape and count. */
+export type TestPoints = Pick<Dataset, 'images' | 'labels' | 'shape' | 'count'>;
+
 export interface LoadDatasetOptions {
   /** Folder with the dataset's files (default: the dataset's default place). */
   data?: string;

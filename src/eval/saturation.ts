@@ -8,6 +8,7 @@ import { logitsOf, perturb } from '../../attacks/index.js';
 import { DecoupledConv2D } from '../layers/decoupled-conv2d.js';
 import { patchNorm } from '../ops/decoupled.js';
 import { usesRadius } from '../ops/options.js';
+import type { TestPoints } from '../data/load.js';
 
 export interface LayerSaturation {
   /** Position among the model's decoupled layers (0 = first), and the layer's name. */
@@ -62,7 +63,7 @@ export function saturationShares(model: tf.LayersModel, x: Tensor4D): number[] {
  */
 export function measureSaturation(
   model: tf.LayersModel,
-  data: { images: Float32Array; labels: Int32Array; shape: [number, number, number]; count: number },
+  data: TestPoints,
   attack: { name: string; params?: Record<string, unknown> },
   epsilon: number,
   seed: number,
