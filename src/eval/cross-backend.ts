@@ -179,14 +179,15 @@ function rowsExcept(values: Float32Array, points: number, skip: Set<number>): Fl
 
 /** Largest |a - b| relative to the largest |b| (the reference's scale; 1 if that is 0). */
 export function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return maxAbsDifference(a, b) / (maxAbs(b) || 1);
+}
+
+/** Largest |a - b|. */
+function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`compared arrays differ in length (${a.length} vs ${b.length})`);
   let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / (scale || 1);
+  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+  return diff;
 }
 
 /**
@@ -238,7 +239,7 @@ export function compareProbes(probe: ModelProbe, ref: ModelProbe, tieMargin: num
   const agreeing = flips.flatMap((f, i) => (f.ties + f.others ? [] : [i]));
   // One scale for both parts: the reference's largest gradient over all points.
   const scale = maxAbs(ref.inputGradient) || 1;
-  const diff = (a: Float32Array, b: Float32Array) => (relativeDifference(a, b) * (maxAbs(b) || 1)) / scale;
+  const diff = (a: Float32Array, b: Float32Array) => maxAbsDifference(a, b) / scale;
   const keep = (v: Float32Array) => rowsExcept(v, points, new Set(flipped));
   const only = (v: Float32Array) => rowsExcept(v, points, new Set(agreeing));
   return {
