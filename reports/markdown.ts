@@ -9,6 +9,7 @@ import { compareAll, describeBriefly, describeDifference, type Comparison, type 
 import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './model-result.js';
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
+import { paperClaimsSection } from './paper-claims.js';
 import { ablationSection, seedVarianceSection, wideSection } from './study-sections.js';
 
 /** An attack of the profile, as the report reads it. */
@@ -451,6 +452,7 @@ export function renderMarkdown(all: ReportInput): string {
       'Bounded operators: SphereConv, BallConv, TanhConv; unbounded: LinearConv, SegConv, LogConv, MixConv.',
     ...(input.missing.length ? ['', `**Incomplete run**: no result yet for ${input.missing.join(', ')}.`] : []),
     '',
+    ...paperClaimsSection(cmp, e, eps(e)),
     '## Findings: bounded vs unbounded operators',
     '',
     `Per test point, the bounded family's mean outcome minus the unbounded family's, at eps ${eps(e)}; 95% bootstrap interval, p-value and Holm-adjusted p-value. ` +

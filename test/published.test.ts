@@ -12,6 +12,7 @@ import { committedModels } from './helpers/committed.js';
 import { NoTrainError, publishedDir, publishedZoos, resolveModelSources } from '../src/bench/published.js';
 import { loadProfile } from '../src/bench/profile.js';
 import { targetModels } from '../src/bench/cells.js';
+import { datasetSpec } from '../src/data/datasets.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'dcnet.js');
@@ -145,25 +146,43 @@ describe('fresh clone: the published results reproduce', () => {
   // For each published profile: its first target model's evaluation cell, cut down to FGSM
   // (white-box, and transfer FGSM from the committed source) on the published test points, with
   // the committed models only. Its clean and FGSM rows must equal the committed ones exactly.
+  // The study's other targets (more seeds, the ablation) and its passes that results.csv does
+  // not hold (saturation, the 10,000-point pass) are cut too; a profile without them is unchanged.
+  // A profile on a dataset that is not installed (the study needs Debian's dataset-fashion-mnist,
+  // which .ci/run installs) is skipped, saying so.
   const published = readdirSync(join(ROOT, 'results')).filter((p) => existsSync(join(ROOT, 'results', p, 'results.csv')));
   for (const name of published) {
-    it(`dcnet bench --profile results/${name}/profile.json --no-train reproduces the first model's clean and FGSM rows of results/${name}/results.csv`, () => {
-      const dir = publishedDir(name, ROOT);
-      const profile = JSON.parse(readFileSync(join(dir, 'profile.json'), 'utf8'));
+    const dir = publishedDir(name, ROOT);
+    const profile = JSON.parse(readFileSync(join(dir, 'profile.json'), 'utf8'));
+    const dataDir = profile.data ?? datasetSpec(profile.dataset).defaultDir;
+    const missing = dataDir !== undefined && !existsSync(dataDir);
+    if (missing) console.warn(`test/published.test.ts: results/${name} not re-run: its dataset ${profile.dataset} is not in ${dataDir}`);
+    it.skipIf(missing)(`dcnet bench --profile results/${name}/profile.json --no-train reproduces the first model's clean and FGSM rows of results/${name}/results.csv`, () => {
       const rows = readCsv(join(dir, 'results.csv'));
       const first = targetModels(profile)[0]!;
       const run = join(tmp, `rerun-${name}`);
       const patch = {
         operators: [first.operator],
         trainings: [first.training],
-        evaluation: { whiteBox: [{ name: 'fgsm' }], transfer: { attacks: [{ name: 'fgsm' }] }, scoreBased: { name: 'square', params: { queries: 1 } }, minimalEpsilon: null },
+        extraSeeds: null,
+        ablation: null,
+        evaluation: {
+          whiteBox: [{ name: 'fgsm' }],
+          transfer: { attacks: [{ name: 'fgsm' }] },
+          scoreBased: { name: 'square', params: { queries: 1 } },
+          minimalEpsilon: null,
+          saturation: null,
+          wide: null,
+        },
       };
       // The published profile itself (not today's built-in one of that name), cut down by --patch.
       const r = dcnet(['bench', '--profile', join(dir, 'profile.json'), '--no-train', '--patch', JSON.stringify(patch), '--out', run, '--zoo', join(tmp, 'empty-zoo'),
         '--backend', rows[0]!.backend!, '--jobs', '1', '--no-progress']);
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/2 committed model\(s\) verified/);
-      const pick = (all: Row[]) => all.filter((x) => x.model_id === first.id && (x.attack === 'fgsm' || x.mode === 'clean')).map(comparable);
+      // The target, the transfer source and, where the profile has one, the other family's source.
+      expect(r.stderr).toMatch(new RegExp(`${profile.evaluation.transfer.otherFamily ? 3 : 2} committed model\\(s\\) verified`));
+      // The main evaluation's rows (the wide pass, cut here, has its own).
+      const pick = (all: Row[]) => all.filter((x) => x.model_id === first.id && x.points === 'main' && (x.attack === 'fgsm' || x.mode === 'clean')).map(comparable);
       const want = pick(rows);
       expect(want.length).toBeGreaterThanOrEqual(1 + 2 * profile.evaluation.epsilons.length);
       expect(pick(readCsv(join(run, 'results.csv')))).toEqual(want);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM scripts without type declarations
 import { findBlocks, renderReadme } from '../scripts/readme/render.mjs';
 // @ts-expect-error: plain ESM scripts without type declarations
-import { generators, modelsTable, runSummary } from '../scripts/readme/blocks.mjs';
+import { generators, modelsTable, paperClaims, runSummary } from '../scripts/readme/blocks.mjs';
 
 const root = join(import.meta.dirname, '..');
 
@@ -71,6 +71,29 @@ describe('README generated blocks', () => {
       const section = report.slice(report.indexOf('## White-box robustness'));
       const firstTable = section.slice(section.indexOf('| attack |'), section.indexOf('\n\n', section.indexOf('| attack |')));
       expect(summary.endsWith(firstTable)).toBe(true);
+    });
+
+    it("quote the report's answer to the paper, and say when a run is committed without its report yet", async () => {
+      const report = readFileSync(join(root, 'results/tiny/report.md'), 'utf8');
+      const paragraph = report.split('## What the paper claimed, and whether this run supports it\n\n')[1]!.split('\n')[0]!;
+      expect(paragraph).toMatch(/^Liu et al\. .*\*\*In short: this run .*\.\*\*$/);
+      expect(await paperClaims(root, 'tiny')).toBe(`From [\`results/tiny/report.md\`](results/tiny/report.md):\n\n> ${paragraph}`);
+      // A run in progress: models and cells committed, no report.
+      const part = join(tmp, 'part');
+      cpSync(join(root, 'results/tiny'), join(part, 'results/tiny'), { recursive: true });
+      rmSync(join(part, 'results/tiny/report.md'));
+      const cells = readFileSync(join(root, 'results/tiny/results.jsonl'), 'utf8').trim().split('\n').length;
+      expect(await paperClaims(part, 'tiny')).toBe(
+        `*In progress:* the tiny run is committed in part (3 model(s) in \`results/tiny/zoo/\`, ${cells} finished cell(s) in \`results/tiny/results.jsonl\`), ` +
+          'without a report yet; `npx dcnet bench --profile tiny --publish` goes on from there.',
+      );
+      expect(await runSummary(part, 'tiny')).toMatch(/^\*No report yet:\* the tiny run is not finished/);
+      expect(await modelsTable(part, 'tiny')).toMatch(/^The tiny profile's models trained so far, committed in/);
+      // An incomplete run's report says so where its answer is quoted.
+      const incomplete = report.replace(/^(# .*\n\n.*\n)/, '$1\n**Incomplete run**: no result yet for x.\n');
+      writeFileSync(join(part, 'results/tiny/report.md'), incomplete);
+      expect(await paperClaims(part, 'tiny')).toContain('\n\n**Incomplete run**: no result yet for x.\n\n> Liu et al.');
+      expect(await runSummary(part, 'tiny')).toMatch(/^\*\*Incomplete run\*\*: no result yet for x\. \(the run is resumable/);
     });
 
     it('name the artifact when a published run is malformed', async () => {

@@ -51,6 +51,7 @@ describe('paper-layout tables', () => {
     expect(md).not.toMatch(/overlap/);
     expect(md).not.toMatch(/\d points/);
     expect(md).toContain('Paper, white-box, CIFAR-10');
+    expect(md).toContain('## What the paper claimed, and whether this run supports it');
     expect(md).toContain('| 85.35 | 88.58 | 91.13 | 91.45 |');
     expect(md).toContain('## How this run differs from the paper');
     expect(md).toMatch(/\| batch norm \| after every convolution \| none \|/);

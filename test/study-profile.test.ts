@@ -82,6 +82,16 @@ describe('dcnet bench --profile study (cut down)', () => {
       ['fgsm', 0.1],
       ['noise', 0.1],
     ]);
+    // results.csv holds the wide pass too, as its own rows (points = wide, n = 80).
+    const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    const wideRows = csv.filter((l) => l.startsWith('fashion-mnist-embedded/small-cnn-bn/tanh-cosine/standard/s0,') && l.includes(',wide,'));
+    expect(wideRows.map((l) => l.split(',').slice(7, 11))).toEqual([
+      ['wide', 'none', 'clean', ''],
+      ['wide', 'fgsm', 'white-box', ''],
+      ['wide', 'noise', 'noise', ''],
+    ]);
+    expect(wideRows.map((l) => l.split(',')[13])).toEqual(['80', '80', '80']);
+    expect(wideRows[1]).toContain(`,${tanh.wide.results[0].robust.accuracy.toFixed(6)},`);
     const baseline = JSON.parse(readFileSync(join(out, 'models', 'fashion-mnist-embedded__small-cnn-bn__standard__standard__s0.json'), 'utf8'));
     expect(baseline.saturation).toBeUndefined();
   });

@@ -36,7 +36,7 @@ function paperEstimate(root) {
 // machine) and its report. Until it is committed, the blocks say so and how to publish it.
 async function published(root, profile) {
   const dir = `results/${profile}`;
-  if (!existsSync(join(root, dir, 'report.md'))) return undefined;
+  if (!existsSync(join(root, dir, 'profile.json'))) return undefined;
   const jsonl = (file) =>
     existsSync(join(root, dir, file))
       ? readFileSync(join(root, dir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
@@ -47,8 +47,15 @@ async function published(root, profile) {
   const broken = models.find((m) => m.status !== 'complete');
   if (broken) throw artifactError(`${dir}/zoo/${broken.id}`, broken.error ?? 'unfinished training');
   const manifests = models.map((m) => m.manifest);
-  return { dir, manifests, records: jsonl('results.jsonl'), sessions: jsonl('sessions.jsonl'), report: readFileSync(join(root, dir, 'report.md'), 'utf8') };
+  const report = existsSync(join(root, dir, 'report.md')) ? readFileSync(join(root, dir, 'report.md'), 'utf8') : undefined;
+  return { dir, manifests, records: jsonl('results.jsonl'), sessions: jsonl('sessions.jsonl'), report };
 }
+
+/** A run started and committed in part (models, cells), whose report is not written yet. */
+const inProgress = (run, profile) =>
+  `*In progress:* the ${profile} run is committed in part (${run.manifests.length} model(s) in \`${run.dir}/zoo/\`, ` +
+  `${run.records.length} finished cell(s) in \`${run.dir}/results.jsonl\`), without a report yet; ` +
+  `\`npx dcnet bench --profile ${profile} --publish\` goes on from there.`;
 
 const notPublished = (profile) =>
   `*Not yet published:* the ${profile} profile's models and results are not committed yet. ` +
@@ -86,7 +93,7 @@ export async function modelsTable(root, profile) {
   const backends = [...new Set(ms.map((m) => m.backend.name))].join(', ');
   const { where, jobs } = machineLine(run.sessions, `${run.dir}/sessions.jsonl`);
   return [
-    `The ${profile} profile's models, committed in [\`${run.dir}/zoo/\`](${run.dir}/zoo) (${backends} backend, ${jobs} trained at a time on ${where}):`,
+    `The ${profile} profile's models${run.report ? '' : ' trained so far'}, committed in [\`${run.dir}/zoo/\`](${run.dir}/zoo) (${backends} backend, ${jobs} trained at a time on ${where}):`,
     '',
     `| model | clean test accuracy (${test} images) | epochs | training images | training time | images/s |`,
     '| --- | --- | --- | --- | --- | --- |',
@@ -98,6 +105,7 @@ export async function modelsTable(root, profile) {
 export async function runSummary(root, profile) {
   const run = await published(root, profile);
   if (!run) return notPublished(profile);
+  if (!run.report) return `*No report yet:* the ${profile} run is not finished (its models so far: the models table).`;
   const file = `${run.dir}/sessions.jsonl`;
   const { where, wall, jobs, backend } = machineLine(run.sessions, file);
   const cellTime = (kind) => run.records.filter((r) => r.kind === kind && !(r.result && r.result.reused)).reduce((a, r) => a + r.wallSeconds, 0);
@@ -106,7 +114,9 @@ export async function runSummary(root, profile) {
   const section = run.report.split(/^## /m).find((s) => s.startsWith('White-box robustness'));
   const table = section && section.match(/^\|.*\|$(\n^\|.*\|$)+/m);
   if (!table) throw artifactError(`${run.dir}/report.md`, 'no "## White-box robustness" table');
+  const incomplete = run.report.match(/^\*\*Incomplete run\*\*.*$/m);
   return [
+    ...(incomplete ? [`${incomplete[0]} (the run is resumable: \`dcnet bench --profile ${profile} --publish\` goes on)`, ''] : []),
     `The published run ([\`${run.dir}/report.md\`](${run.dir}/report.md), with \`results.csv\`, per-model JSON, plots and examples): ` +
       `${minutes(wall)} of wall time with ${jobs} worker threads on ${where} (${backend} backend); ` +
       `its cells took ${minutes(train)} of training and ${minutes(attack)} of attacks (cell wall times summed over the workers). ` +
@@ -116,6 +126,18 @@ export async function runSummary(root, profile) {
     '',
     table[0],
   ].join('\n');
+}
+
+/** The report's answer to the paper, as the report words it (its "What the paper claimed" section). */
+export async function paperClaims(root, profile) {
+  const run = await published(root, profile);
+  if (!run) return notPublished(profile);
+  if (!run.report) return inProgress(run, profile);
+  const section = run.report.split(/^## /m).find((s) => s.startsWith('What the paper claimed'));
+  const paragraph = section && section.split('\n\n')[1];
+  if (!paragraph) throw artifactError(`${run.dir}/report.md`, 'no "## What the paper claimed" paragraph');
+  const incomplete = run.report.match(/^\*\*Incomplete run\*\*.*$/m);
+  return [`From [\`${run.dir}/report.md\`](${run.dir}/report.md):`, ...(incomplete ? ['', incomplete[0]] : []), '', `> ${paragraph.trim()}`].join('\n');
 }
 
 function wasmHeap(root) {
@@ -143,6 +165,10 @@ export const generators = {
   'paper-estimate': paperEstimate,
   'quick-models': (root) => modelsTable(root, 'quick'),
   'quick-results': (root) => runSummary(root, 'quick'),
+  'quick-claims': (root) => paperClaims(root, 'quick'),
+  'study-models': (root) => modelsTable(root, 'study'),
+  'study-results': (root) => runSummary(root, 'study'),
+  'study-claims': (root) => paperClaims(root, 'study'),
   'perf-side-by-side': (root) => perfSideBySide(root, artifactError),
   'wasm-heap': wasmHeap,
 };

@@ -94,26 +94,6 @@ export function cosine(parts: DecoupledParts): Tensor4D {
   return tf.div(parts.projection, parts.xNorm);
 }
 
-/**
- * min(n, rho). TF.js's Minimum gradient does not reduce over broadcast axes, so a tensor
- * radius (learnable, per channel) is broadcast to one shape with n first.
- */
-function minRadius(n: Tensor, rho: Radius): Tensor {
-  if (typeof rho === 'number') return tf.minimum(n, rho);
-  const shape = broadcastShape(n.shape, rho.shape);
-  return tf.minimum(tf.broadcastTo(n, shape), tf.broadcastTo(rho, shape));
-}
-
-/** NumPy broadcasting of two shapes (already known to be compatible). */
-function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
-  const rank = Math.max(a.length, b.length);
-  return Array.from({ length: rank }, (_, i) => {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    return da === 1 ? db : da;
-  });
-}
-
 /** h(n): the magnitude function applied to a norm tensor n (radius rho). */
 export function magnitudeFn(m: Magnitude, n: Tensor, rho: Radius, o: DecoupledOptions): Tensor {
   const { alpha, beta } = o;
@@ -121,17 +101,22 @@ export function magnitudeFn(m: Magnitude, n: Tensor, rho: Radius, o: DecoupledOp
     case 'sphere':
       return tf.mul(tf.onesLike(n), alpha);
     case 'ball':
-      return tf.mul(tf.div(minRadius(n, rho), rho), alpha);
+      // With a tensor radius, min(n/rho, 1): the same values as min(n, rho)/rho (both are
+      // n/rho where n <= rho and exactly 1 beyond), without broadcasting n and rho against
+      // each other twice (the wasm backend's two-sided broadcasts are slow).
+      return tf.mul(typeof rho === 'number' ? tf.div(tf.minimum(n, rho), rho) : tf.minimum(tf.div(n, rho), 1), alpha);
     case 'tanh':
       return tf.mul(tf.tanh(tf.div(n, rho)), alpha);
     case 'linear':
       return tf.mul(n, alpha);
-    case 'seg':
-      // alpha*|x| up to rho, then slope beta: alpha*min(n, rho) + beta*max(n - rho, 0).
-      return tf.add(
-        tf.mul(minRadius(n, rho), alpha),
-        tf.mul(tf.relu(tf.sub(n, rho)), beta),
-      );
+    case 'seg': {
+      // alpha*|x| up to rho, then slope beta: alpha*min(n, rho) + beta*max(n - rho, 0). With a
+      // tensor radius, min(n, rho) is taken as n - max(n - rho, 0) (one broadcast of n against
+      // rho instead of three: the wasm backend's two-sided broadcasts are slow).
+      if (typeof rho === 'number') return tf.add(tf.mul(tf.minimum(n, rho), alpha), tf.mul(tf.relu(tf.sub(n, rho)), beta));
+      const over = tf.relu(tf.sub(n, rho));
+      return tf.add(tf.mul(tf.sub(n, over), alpha), tf.mul(over, beta));
+    }
     case 'log':
       return tf.mul(tf.log1p(n), alpha);
     case 'mix':
