@@ -182,6 +182,7 @@ function familySentence(c: Comparison): string {
 function findings(input: ReportInput, cmp: Comparison[]): string[] {
   const e = input.profile.evaluation.tableEpsilon;
   const family = cmp.filter((c) => c.kind === 'bounded-vs-unbounded' && (c.epsilon === e || c.line.key === 'none'));
+  if (!input.models.length) return ['- No model evaluated yet.'];
   if (!family.length) return ['- No bounded-vs-unbounded comparison: the profile needs operators of both families.'];
   return family.map((c) => `- ${familySentence(c)}`);
 }

@@ -64,6 +64,8 @@ const counted = (cs: Comparison[]) => {
 
 /** The section: the claims, the evidence for each (the paper's attack, then the strongest white-box evaluation), a verdict. */
 export function paperClaimsSection(cmp: Comparison[], eps: number, epsText: string): string[] {
+  const title = ['## What the paper claimed, and whether this run supports it', ''];
+  if (!cmp.length) return [...title, 'No comparison yet: no model of this run has been evaluated.', ''];
   const claimed = CLAIMS.map(
     (c) => `${c.text} (${BOUNDED.map((op, i) => `${operatorTitle(op)} ${pp(paperGains(c)[i]!)}`).join(', ')} percentage points)`,
   );
@@ -94,8 +96,7 @@ export function paperClaimsSection(cmp: Comparison[], eps: number, epsText: stri
         .join('; ')}.`
     : '';
   return [
-    '## What the paper claimed, and whether this run supports it',
-    '',
+    ...title,
     `Liu et al. (2018, CIFAR-10, their white-box table) report that the bounded operators ${claimed.join(', and ')}. ` +
       `In this run (other data, network and epsilon: see "How this run differs from the paper"), at eps ${epsText}, paired on the same test points (differences in percentage points, 95% intervals; "more robust" only where the Holm-adjusted test agrees): ` +
       `${parts.join(' ')}${familyText} **In short: this run ${verdicts.join('; it ')}.**`,

@@ -47,6 +47,10 @@ describe('dcnet bench (tiny profile)', () => {
       expect(existsSync(join(single, f)), f).toBe(true);
     }
     expect(readdirSync(join(single, 'models'))).toHaveLength(2);
+    // The transfer source trains first: every evaluation waits for it.
+    const all = records(single);
+    const source = all.find((r) => r.cellId === 'train:fashion-mnist-embedded/small-cnn/standard/standard/s1')!;
+    for (const r of all) expect(source.startedAt <= r.startedAt, r.cellId).toBe(true);
     // The session says where it ran (published runs show it in the README).
     const session = JSON.parse(readFileSync(join(single, 'sessions.jsonl'), 'utf8').trim());
     expect(session.machine).toMatchObject({ cpu: cpus()[0]!.model.trim(), cores: cpus().length, node: process.version });

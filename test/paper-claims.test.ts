@@ -62,6 +62,10 @@ describe('paper claims', () => {
     expect(text).toContain('**In short: this run supports its FGSM claim, and the gain holds against the strongest attacks; it cannot test its BIM claim.**');
   });
 
+  it('says so when nothing is evaluated yet', () => {
+    expect(paperClaimsSection([], 0.1, '0.1')[2]).toBe('No comparison yet: no model of this run has been evaluated.');
+  });
+
   it('a gain that vanishes under the strongest attacks is said so', () => {
     const cmp = [
       comparison('standard', fgsm, 'ball-cosine', 0.16, 'more robust'),

@@ -9,7 +9,7 @@ import { BUILTIN_PROFILES, loadProfile, ProfileError, validateProfile, type Benc
 import { mergePatch, parseSet } from '../src/bench/profile-overrides.js';
 import { didYouMean, editDistance } from '../src/bench/did-you-mean.js';
 import { attackWork, estimateCost, type UnitCost } from '../src/bench/cost.js';
-import { calibrator, type CalibrationRequest } from '../src/bench/calibration.js';
+import { calibrationKey, calibrator, type CalibrationRequest } from '../src/bench/calibration.js';
 import { dryRun } from '../src/bench/dry-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dcnet-profile-'));
@@ -210,7 +210,28 @@ describe('cost estimate', () => {
     expect(text).toContain('  fashion-mnist-embedded/small-cnn/standard/standard/s1');
     expect(text).toContain('white-box: fgsm (1 gradient(s) per point, 2 eps), bim (3 gradient(s) per point, 2 eps)');
     expect(text).toContain('score-based: square (10 queries per point, 2 eps)');
-    expect(text).toContain('tanh-cosine (for every decoupled operator): train 2000.0 ms, forward 20.0 ms, input gradient 200.0 ms');
+    expect(text).toContain('  tanh-cosine: train 2000.0 ms, forward 20.0 ms, input gradient 200.0 ms');
     expect(text).toContain(`estimate: ${(751 / 3600).toFixed(2)} CPU-hours`);
+  });
+
+  it('dry run calibrates every operator, with a learnable radius where the profile trains one', () => {
+    const calls: CalibrationRequest[] = [];
+    const c = calibrator(join(root, 'cache-each'), (r) => {
+      calls.push(r);
+      return r.learnableRadius ? 2 : 1;
+    });
+    const p = tiny();
+    p.operators = ['standard', 'sphere-cosine', 'ball-cosine', 'tanh-cosine', 'linear-cosine'];
+    p.train.learnableRadius = true;
+    const { text } = dryRun({ profile: p, shard: { index: 0, count: 1 }, jobs: 2, backend: 'wasm', sizes, calibrator: c });
+    const train = calls.filter((r) => r.step === 'train');
+    expect(train.map((r) => [r.operator, r.learnableRadius ?? false])).toEqual([
+      ['standard', false], ['sphere-cosine', false], ['ball-cosine', true], ['tanh-cosine', true], ['linear-cosine', false],
+    ]);
+    expect(text).toContain('  ball-cosine (learnable radius): train 2000.0 ms');
+    expect(text).toContain('  sphere-cosine: train 1000.0 ms');
+    // The learnable radius is its own cache entry.
+    expect(new Set(calls.map((r) => calibrationKey(r))).size).toBe(calls.length);
+    expect(calibrationKey({ ...train[2]!, learnableRadius: undefined })).not.toBe(calibrationKey(train[2]!));
   });
 });

@@ -22,6 +22,8 @@ export interface CalibrationRequest {
   batch: number;
   /** Timed steps (after one warm-up step). */
   steps: number;
+  /** Decoupled operators with a learnable radius (as the profile trains them). */
+  learnableRadius?: boolean;
 }
 
 export interface CalibrationEntry {
@@ -41,7 +43,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The machine (host, CPU model and count), backend, toolkit version and what was measured. */
 export function calibrationKey(r: CalibrationRequest): string {
   const cpu = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}`;
-  return [hostname(), cpu, r.backend, VERSION, r.architecture, r.operator, r.step, r.inputShape.join('x'), `b${r.batch}`].join('|');
+  return [hostname(), cpu, r.backend, VERSION, r.architecture, r.learnableRadius ? `${r.operator}+learnable-radius` : r.operator, r.step, r.inputShape.join('x'), `b${r.batch}`].join('|');
 }
 
 function readCache(file: string): CacheFile {
@@ -90,5 +92,6 @@ export function calibrator(
  */
 export function measureSecondsPerImage(r: CalibrationRequest): number {
   const settings: PerfSettings = { inputShape: r.inputShape, classes: r.classes, steps: r.steps, warmup: 1, seed: 1, clock: 'cpu' };
-  return 1 / measureCell({ network: r.architecture, operator: r.operator, step: r.step, batch: r.batch }, settings).imagesPerSecond;
+  const cell = { network: r.architecture, operator: r.operator, step: r.step, batch: r.batch, ...(r.learnableRadius ? { operatorOptions: { learnableRadius: true } } : {}) };
+  return 1 / measureCell(cell, settings).imagesPerSecond;
 }

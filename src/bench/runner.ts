@@ -1,9 +1,8 @@
-// `dcnet bench`: runs the profile's cells in parallel worker threads (p-limit), appends each
+// `dcnet bench`: runs the profile's cells in parallel worker threads (priority-limit.ts), appends each
 // result as soon as its cell ends, and skips cells that already have a result (resume).
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import pLimit from 'p-limit';
 import { PACKAGE_ROOT } from '../version.js';
 import { type Cell, planCells, shardCells, type ShardSpec } from './cells.js';
 import type { BenchProfile } from './profile.js';
@@ -11,6 +10,7 @@ import { RunProgress } from './progress.js';
 import { acquireLock } from '../io/lock.js';
 import { appendRecord, appendSession, type CellRecord, checkRunFolder, lockFileName, pinPlugins, pinProfile, readRecords, type SessionRecord } from './results-store.js';
 import type { PluginRecord } from '../../attacks/index.js';
+import { priorityLimit } from './priority-limit.js';
 import { WorkerPool } from './worker-pool.js';
 import type { SourceDone } from './executors.js';
 import { UserError } from '../errors.js';
@@ -163,7 +163,7 @@ async function runCells(opts: BenchOptions, sitting: Sitting): Promise<BenchOutc
   const progress = new RunProgress(cells.length, remainingByKind, jobs, outcome.alreadyDone, opts.progress === false ? devNull() : process.stderr);
   const setup: WorkerSetup = { profile: opts.profile, zooDir: opts.zooDir, backend: opts.backend, shard: shardName, plugins, committed: sources.committed };
   const pool = new WorkerPool(jobs, WORKER_FILE, setup, (id, text, fraction) => progress.update(id, text, fraction));
-  const limit = pLimit(jobs);
+  const limit = priorityLimit(jobs);
   const finished = new Map<string, Promise<void>>();
   const settled = whenSourceDone(todo, (sourceId) => pool.broadcast({ sourceDone: sourceId } satisfies SourceDone));
 
@@ -192,7 +192,7 @@ async function runCells(opts: BenchOptions, sitting: Sitting): Promise<BenchOutc
       outcome.skipped.push({ cellId: cell.id, because });
       throw new Error(`skipped: ${because} did not finish`);
     }
-    await limit(async () => {
+    await limit(cell.kind === 'evaluate' ? 'first' : 'later', async () => {
       progress.start(cell.id, cell.kind, label(cell));
       const startedAt = new Date();
       try {
@@ -233,7 +233,10 @@ async function runCells(opts: BenchOptions, sitting: Sitting): Promise<BenchOutc
   };
 
   try {
-    await Promise.allSettled(cells.map(schedule));
+    // Transfer sources train first: every evaluation needs one, so evaluations can start early.
+    const sources = new Set(cells.flatMap((c) => (c.kind === 'evaluate' ? [c.source.id, ...(c.otherSource ? [c.otherSource.id] : [])] : [])));
+    const isSource = (c: Cell) => c.kind === 'train' && sources.has(c.model.id);
+    await Promise.allSettled([...cells.filter(isSource), ...cells.filter((c) => !isSource(c))].map(schedule));
   } finally {
     progress.close();
     await pool.close();

@@ -13,6 +13,8 @@ export interface PerfCell {
   operator: string;
   step: StepKind;
   batch: number;
+  /** The decoupled layers' options (a learnable radius changes the cost: more ops per layer). */
+  operatorOptions?: { learnableRadius?: boolean };
 }
 
 export interface PerfResult extends PerfCell {
@@ -34,6 +36,7 @@ function openCell(cell: PerfCell, s: PerfSettings): { step: Step; close: () => v
     inputShape: s.inputShape,
     numClasses: s.classes,
     operator: cell.operator,
+    ...(cell.operatorOptions ? { operatorOptions: cell.operatorOptions } : {}),
     seed: s.seed,
   });
   const batch = randomBatch(cell.batch, s.inputShape, s.classes, s.seed);
