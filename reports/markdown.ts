@@ -462,7 +462,10 @@ export function renderMarkdown(all: ReportInput): string {
       ? ['', `**Incomplete run**: no result yet for ${input.missing.length} cell(s) (${countKinds(input.missing)}): ${input.missing.join(', ')}.`]
       : []),
     '',
-    ...paperClaimsSection(cmp, e, eps(e)),
+    ...paperClaimsSection(cmp, e, eps(e), (op, training) => {
+      const m = findModel(input.models, op, training, p.seed);
+      return m ? accuracyOf(m, 'white-box', 'worst', e)?.accuracy : undefined;
+    }),
     '## Findings: bounded vs unbounded operators',
     '',
     `Per test point, the bounded family's mean outcome minus the unbounded family's, at eps ${eps(e)}; 95% bootstrap interval, p-value and Holm-adjusted p-value. ` +
