@@ -179,6 +179,13 @@ function familySentence(c: Comparison): string {
   return `${c.line.title}, ${trainingTitle(c.training)}: bounded − unbounded ${describeDifference(c)}: ${verdict}.`;
 }
 
+/** "3 trainings, 2 evaluations" from cell ids (`train:...`, `evaluate:...`). */
+function countKinds(cells: string[]): string {
+  const n = (kind: string) => cells.filter((c) => c.startsWith(`${kind}:`)).length;
+  const part = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+  return [part(n('train'), 'training'), part(n('evaluate'), 'evaluation')].join(', ');
+}
+
 function findings(input: ReportInput, cmp: Comparison[]): string[] {
   const e = input.profile.evaluation.tableEpsilon;
   const family = cmp.filter((c) => c.kind === 'bounded-vs-unbounded' && (c.epsilon === e || c.line.key === 'none'));
@@ -451,9 +458,14 @@ export function renderMarkdown(all: ReportInput): string {
     `${p.dataset}, ${p.architecture}, ${input.models.length} models, ${pointsEvaluated(input)} test points evaluated, Linf eps ${eps(e)} in the tables. ` +
       'Accuracy in %, with 95% Wilson intervals per model; differences between models in percentage points, paired on the same test points. ' +
       'Bounded operators: SphereConv, BallConv, TanhConv; unbounded: LinearConv, SegConv, LogConv, MixConv.',
-    ...(input.missing.length ? ['', `**Incomplete run**: no result yet for ${input.missing.join(', ')}.`] : []),
+    ...(input.missing.length
+      ? ['', `**Incomplete run**: no result yet for ${input.missing.length} cell(s) (${countKinds(input.missing)}): ${input.missing.join(', ')}.`]
+      : []),
     '',
-    ...paperClaimsSection(cmp, e, eps(e)),
+    ...paperClaimsSection(cmp, e, eps(e), (op, training) => {
+      const m = findModel(input.models, op, training, p.seed);
+      return m ? accuracyOf(m, 'white-box', 'worst', e)?.accuracy : undefined;
+    }),
     '## Findings: bounded vs unbounded operators',
     '',
     `Per test point, the bounded family's mean outcome minus the unbounded family's, at eps ${eps(e)}; 95% bootstrap interval, p-value and Holm-adjusted p-value. ` +

@@ -63,7 +63,14 @@ const counted = (cs: Comparison[]) => {
 };
 
 /** The section: the claims, the evidence for each (the paper's attack, then the strongest white-box evaluation), a verdict. */
-export function paperClaimsSection(cmp: Comparison[], eps: number, epsText: string): string[] {
+/** Below this worst-case robust accuracy (every model compared), the comparison is at the floor. */
+export const FLOOR = 0.05;
+
+/**
+ * `worstCase(operator, training)`: that model's white-box worst-case robust accuracy at `eps`
+ * (its seed's; undefined when not evaluated), to say when every model is near 0% there.
+ */
+export function paperClaimsSection(cmp: Comparison[], eps: number, epsText: string, worstCase: (operator: string, training: string) => number | undefined = () => undefined): string[] {
   const title = ['## What the paper claimed, and whether this run supports it', ''];
   if (!cmp.length) return [...title, 'No comparison yet: no model of this run has been evaluated.', ''];
   const claimed = CLAIMS.map(
@@ -82,9 +89,12 @@ export function paperClaimsSection(cmp: Comparison[], eps: number, epsText: stri
     }
     const weak = supportOf(asPaper.map((c) => c.word));
     const strong = supportOf(strongest.map((c) => c.word));
+    const levels = strongest.flatMap((c) => [worstCase(c.a, c.training), worstCase(c.b, c.training)]);
+    const floored = strongest.length > 0 && levels.every((v) => v !== undefined && v < FLOOR);
     parts.push(
       `${name}, ${trainingText(claim.training)}: ${counted(asPaper)} (${list(asPaper)}); this ${weak} the claim as the paper measured it.` +
-        (strongest.length ? ` Against the white-box worst case per test point (every white-box attack of the run): ${counted(strongest)} (${list(strongest)}).` : ''),
+        (strongest.length ? ` Against the white-box worst case per test point (every white-box attack of the run): ${counted(strongest)} (${list(strongest)})` : '') +
+        (floored ? `, with every one of these models and the baseline under ${100 * FLOOR}% robust accuracy there: at eps ${epsText} the strongest attacks leave nothing to compare.` : strongest.length ? '.' : ''),
     );
     const holds = strongest.length ? (strong === 'supports' || strong === 'partly supports' ? ', and the gain holds against the strongest attacks' : ', but not against the strongest attacks') : '';
     verdicts.push(`${weak} its ${name} claim${weak === 'supports' || weak === 'partly supports' ? holds : ''}`);

@@ -60,7 +60,8 @@ describe('dcnet bench', () => {
     const r = dcnet('bench', '--profile', profile, '--out', join(root, 'failing-run'), '--zoo', join(root, 'zoo'), '--jobs', '1', '--no-progress', '--backend', BACKEND);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/0 cells run, 0 already done, 3 failed, 2 skipped/);
-    expect(r.stderr).toMatch(/dcnet: 3 cell\(s\) failed: train:mnist\/small-cnn\/standard\/standard\/s0, train:mnist\/small-cnn\/tanh-cosine\/standard\/s0, train:mnist\/small-cnn\/standard\/standard\/s1\./);
+    // In the order they ran: the transfer source first.
+    expect(r.stderr).toMatch(/dcnet: 3 cell\(s\) failed: train:mnist\/small-cnn\/standard\/standard\/s1, train:mnist\/small-cnn\/standard\/standard\/s0, train:mnist\/small-cnn\/tanh-cosine\/standard\/s0\./);
   });
 
   it('refuses a run folder another bench holds, naming the holder', () => {

@@ -62,6 +62,19 @@ describe('paper claims', () => {
     expect(text).toContain('**In short: this run supports its FGSM claim, and the gain holds against the strongest attacks; it cannot test its BIM claim.**');
   });
 
+  it('says when the strongest attacks leave every compared model near 0%', () => {
+    const cmp = [
+      comparison('standard', fgsm, 'tanh-cosine', -0.04, 'less robust'),
+      comparison('standard', worst, 'tanh-cosine', -0.002, 'no clear difference'),
+    ];
+    const at = (levels: Record<string, number>) => (op: string) => levels[op];
+    const floored = paperClaimsSection(cmp, 0.1, '0.1', at({ 'tanh-cosine': 0, standard: 0.002 })).join('\n');
+    expect(floored).toContain('(TanhConv −0.2 [−5.2, +4.8]), with every one of these models and the baseline under 5% robust accuracy there: at eps 0.1 the strongest attacks leave nothing to compare.');
+    // One model above the floor, or a level unknown: no such remark.
+    expect(paperClaimsSection(cmp, 0.1, '0.1', at({ 'tanh-cosine': 0, standard: 0.2 })).join('\n')).not.toContain('leave nothing to compare');
+    expect(paperClaimsSection(cmp, 0.1, '0.1').join('\n')).toContain('(TanhConv −0.2 [−5.2, +4.8]). BIM');
+  });
+
   it('says so when nothing is evaluated yet', () => {
     expect(paperClaimsSection([], 0.1, '0.1')[2]).toBe('No comparison yet: no model of this run has been evaluated.');
   });

@@ -157,9 +157,13 @@ describe('fresh clone: the published results reproduce', () => {
     const dataDir = profile.data ?? datasetSpec(profile.dataset).defaultDir;
     const missing = dataDir !== undefined && !existsSync(dataDir);
     if (missing) console.warn(`test/published.test.ts: results/${name} not re-run: its dataset ${profile.dataset} is not in ${dataDir}`);
-    it.skipIf(missing)(`dcnet bench --profile results/${name}/profile.json --no-train reproduces the first model's clean and FGSM rows of results/${name}/results.csv`, () => {
-      const rows = readCsv(join(dir, 'results.csv'));
-      const first = targetModels(profile)[0]!;
+    // The first of the profile's own models (its seed, not the extra seeds or the ablation) with
+    // results: a run published before it finished has some.
+    const rows = readCsv(join(dir, 'results.csv'));
+    const first = targetModels(profile).find((t) => !t.ablation && t.seed === profile.seed && rows.some((r) => r.model_id === t.id));
+    if (!first) console.warn(`test/published.test.ts: results/${name} not re-run: its results.csv has no evaluated model yet`);
+    it.skipIf(missing || !first)(`dcnet bench --profile results/${name}/profile.json --no-train reproduces the first evaluated model's clean and FGSM rows of results/${name}/results.csv`, () => {
+      if (!first) return;
       const run = join(tmp, `rerun-${name}`);
       const patch = {
         operators: [first.operator],
@@ -186,6 +190,7 @@ describe('fresh clone: the published results reproduce', () => {
       const want = pick(rows);
       expect(want.length).toBeGreaterThanOrEqual(1 + 2 * profile.evaluation.epsilons.length);
       expect(pick(readCsv(join(run, 'results.csv')))).toEqual(want);
-    });
+      // The study's cut-down cell evaluates 1,000 full Fashion-MNIST points: about a minute.
+    }, 300_000);
   }
 });

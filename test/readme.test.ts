@@ -90,10 +90,11 @@ describe('README generated blocks', () => {
       expect(await runSummary(part, 'tiny')).toMatch(/^\*No report yet:\* the tiny run is not finished/);
       expect(await modelsTable(part, 'tiny')).toMatch(/^The tiny profile's models trained so far, committed in/);
       // An incomplete run's report says so where its answer is quoted.
-      const incomplete = report.replace(/^(# .*\n\n.*\n)/, '$1\n**Incomplete run**: no result yet for x.\n');
+      const incomplete = report.replace(/^(# .*\n\n.*\n)/, '$1\n**Incomplete run**: no result yet for 2 cell(s) (1 training, 1 evaluation): train:a, evaluate:a.\n');
       writeFileSync(join(part, 'results/tiny/report.md'), incomplete);
-      expect(await paperClaims(part, 'tiny')).toContain('\n\n**Incomplete run**: no result yet for x.\n\n> Liu et al.');
-      expect(await runSummary(part, 'tiny')).toMatch(/^\*\*Incomplete run\*\*: no result yet for x\. \(the run is resumable/);
+      // The README says how much is missing; the cell ids stay in the report.
+      expect(await paperClaims(part, 'tiny')).toContain('\n\n**Incomplete run**: no result yet for 2 cell(s) (1 training, 1 evaluation)\n\n> Liu et al.');
+      expect(await runSummary(part, 'tiny')).toMatch(/^\*\*Incomplete run\*\*: no result yet for 2 cell\(s\) \(1 training, 1 evaluation\); the run is resumable: `dcnet bench --profile tiny --publish` goes on\n/);
     });
 
     it('name the artifact when a published run is malformed', async () => {

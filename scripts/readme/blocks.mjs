@@ -51,6 +51,9 @@ async function published(root, profile) {
   return { dir, manifests, records: jsonl('results.jsonl'), sessions: jsonl('sessions.jsonl'), report };
 }
 
+/** The report's "Incomplete run" line without its list of cell ids (the report has them). */
+const incompleteLine = (report) => report.match(/^\*\*Incomplete run\*\*: no result yet for \d+ cell\(s\) \([^)]*\)/m);
+
 /** A run started and committed in part (models, cells), whose report is not written yet. */
 const inProgress = (run, profile) =>
   `*In progress:* the ${profile} run is committed in part (${run.manifests.length} model(s) in \`${run.dir}/zoo/\`, ` +
@@ -114,9 +117,9 @@ export async function runSummary(root, profile) {
   const section = run.report.split(/^## /m).find((s) => s.startsWith('White-box robustness'));
   const table = section && section.match(/^\|.*\|$(\n^\|.*\|$)+/m);
   if (!table) throw artifactError(`${run.dir}/report.md`, 'no "## White-box robustness" table');
-  const incomplete = run.report.match(/^\*\*Incomplete run\*\*.*$/m);
+  const incomplete = incompleteLine(run.report);
   return [
-    ...(incomplete ? [`${incomplete[0]} (the run is resumable: \`dcnet bench --profile ${profile} --publish\` goes on)`, ''] : []),
+    ...(incomplete ? [`${incomplete[0]}; the run is resumable: \`dcnet bench --profile ${profile} --publish\` goes on`, ''] : []),
     `The published run ([\`${run.dir}/report.md\`](${run.dir}/report.md), with \`results.csv\`, per-model JSON, plots and examples): ` +
       `${minutes(wall)} of wall time with ${jobs} worker threads on ${where} (${backend} backend); ` +
       `its cells took ${minutes(train)} of training and ${minutes(attack)} of attacks (cell wall times summed over the workers). ` +
@@ -136,7 +139,7 @@ export async function paperClaims(root, profile) {
   const section = run.report.split(/^## /m).find((s) => s.startsWith('What the paper claimed'));
   const paragraph = section && section.split('\n\n')[1];
   if (!paragraph) throw artifactError(`${run.dir}/report.md`, 'no "## What the paper claimed" paragraph');
-  const incomplete = run.report.match(/^\*\*Incomplete run\*\*.*$/m);
+  const incomplete = incompleteLine(run.report);
   return [`From [\`${run.dir}/report.md\`](${run.dir}/report.md):`, ...(incomplete ? ['', incomplete[0]] : []), '', `> ${paragraph.trim()}`].join('\n');
 }
 
