@@ -143,7 +143,14 @@ export function compareAll(models: ModelResult[], operators: string[], trainings
   });
 }
 
-const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+/** A fraction as signed percentage points: 0.123 -> "+12.3". */
+export const signedPoints = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+const pp = signedPoints;
+
+/** "+12.3 [+4.0, +20.1]": the difference and its 95% interval, in percentage points. */
+export function differenceWithInterval(c: Comparison): string {
+  return `${pp(c.result.difference)} [${pp(c.result.ci95[0])}, ${pp(c.result.ci95[1])}]`;
+}
 const pValue = (x: number) => (x < 0.001 ? '< 0.001' : `= ${x.toPrecision(2)}`);
 
 /** "+12.3 percentage points (95% CI +4.0 to +20.1; exact McNemar p = 0.003, Holm p = 0.04)". */
@@ -154,5 +161,5 @@ export function describeDifference(c: Comparison): string {
 
 /** For table cells: "+12.3 [+4.0, +20.1] p = 0.003, Holm p = 0.04: more robust". */
 export function describeBriefly(c: Comparison): string {
-  return `${pp(c.result.difference)} [${pp(c.result.ci95[0])}, ${pp(c.result.ci95[1])}] p ${pValue(c.result.p)}, Holm p ${pValue(c.holmP)}: ${c.word}`;
+  return `${differenceWithInterval(c)} p ${pValue(c.result.p)}, Holm p ${pValue(c.holmP)}: ${c.word}`;
 }

@@ -2,7 +2,7 @@
 // whether this run supports it. Built from the paired comparisons (the same ones as the
 // findings and the baseline table), never typed in: every number it quotes is either the
 // paper's (reports/paper.ts) or a comparison of this run.
-import type { Comparison } from './comparisons.js';
+import { type Comparison, differenceWithInterval, signedPoints } from './comparisons.js';
 import { operatorTitle } from './model-result.js';
 import { PAPER_COLUMNS, PAPER_WHITE_BOX } from './paper.js';
 
@@ -27,7 +27,6 @@ export function paperGains(claim: Pick<Claim, 'training' | 'attack'>): number[] 
   return BOUNDED.map((_, i) => row.values[i + 1]! - row.values[0]);
 }
 
-const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`;
 const trainingText = (t: string) => (t === 'standard' ? 'standard training' : t === 'fgsm-at' ? 'FGSM adversarial training' : t);
 
 type Support = 'supports' | 'partly supports' | 'does not support' | 'contradicts' | 'cannot test';
@@ -53,8 +52,7 @@ function bounded(cmp: Comparison[], training: string, eps: number, match: (c: Co
   });
 }
 
-const list = (cs: Comparison[]) =>
-  cs.map((c) => `${operatorTitle(c.a)} ${pp(100 * c.result.difference)} [${pp(100 * c.result.ci95[0])}, ${pp(100 * c.result.ci95[1])}]`).join(', ');
+const list = (cs: Comparison[]) => cs.map((c) => `${operatorTitle(c.a)} ${differenceWithInterval(c)}`).join(', ');
 
 const counted = (cs: Comparison[]) => {
   const more = cs.filter((c) => c.word === 'more robust').length;
@@ -62,19 +60,20 @@ const counted = (cs: Comparison[]) => {
   return `${more} of ${cs.length} more robust than the baseline${less ? `, ${less} less robust` : ''}`;
 };
 
-/** The section: the claims, the evidence for each (the paper's attack, then the strongest white-box evaluation), a verdict. */
 /** Below this worst-case robust accuracy (every model compared), the comparison is at the floor. */
 export const FLOOR = 0.05;
 
 /**
- * `worstCase(operator, training)`: that model's white-box worst-case robust accuracy at `eps`
- * (its seed's; undefined when not evaluated), to say when every model is near 0% there.
+ * The section: the claims, the evidence for each (the paper's attack, then the strongest
+ * white-box evaluation), a verdict. `worstCase(operator, training)`: that model's white-box
+ * worst-case robust accuracy at `eps` (its seed's; undefined when not evaluated), to say when
+ * every model is near 0% there.
  */
 export function paperClaimsSection(cmp: Comparison[], eps: number, epsText: string, worstCase: (operator: string, training: string) => number | undefined = () => undefined): string[] {
   const title = ['## What the paper claimed, and whether this run supports it', ''];
   if (!cmp.length) return [...title, 'No comparison yet: no model of this run has been evaluated.', ''];
   const claimed = CLAIMS.map(
-    (c) => `${c.text} (${BOUNDED.map((op, i) => `${operatorTitle(op)} ${pp(paperGains(c)[i]!)}`).join(', ')} percentage points)`,
+    (c) => `${c.text} (${BOUNDED.map((op, i) => `${operatorTitle(op)} ${signedPoints(paperGains(c)[i]! / 100)}`).join(', ')} percentage points)`,
   );
   const parts: string[] = [];
   const verdicts: string[] = [];
@@ -102,7 +101,7 @@ export function paperClaimsSection(cmp: Comparison[], eps: number, epsText: stri
   const family = cmp.filter((c) => c.kind === 'bounded-vs-unbounded' && isWorst(c) && c.epsilon === eps);
   const familyText = family.length
     ? ` The paper did not compare bounded with unbounded operators; here, bounded − unbounded under the white-box worst case: ${family
-        .map((c) => `${trainingText(c.training)} ${pp(100 * c.result.difference)} [${pp(100 * c.result.ci95[0])}, ${pp(100 * c.result.ci95[1])}] percentage points (${c.word})`)
+        .map((c) => `${trainingText(c.training)} ${differenceWithInterval(c)} percentage points (${c.word})`)
         .join('; ')}.`
     : '';
   return [

@@ -1,9 +1,9 @@
 // `dcnet bench --dry-run`: the cells, models and attacks a run would do, and what it would
 // cost on this machine's backend, without training or attacking anything.
 import { datasetSpec } from '../data/datasets.js';
-import { parseOperatorId, usesRadius } from '../ops/options.js';
 import type { Calibrator } from './calibration.js';
-import type { ShardSpec } from './cells.js';
+import { modelId, type ShardSpec } from './cells.js';
+import { trainOverrides } from './recipe-match.js';
 import { attackWork, estimateCost, type Estimate, type UnitCost } from './cost.js';
 import type { AttackSpec, BenchProfile } from './profile.js';
 import { STEP_KINDS, type StepKind } from '../perf/steps.js';
@@ -56,7 +56,7 @@ export function dryRun(o: DryRunOptions): DryRun {
   // Every operator is calibrated, with the options the profile trains it with: their costs
   // differ (measured on small-cnn-bn, wasm, training images/s: SphereConv 807, BallConv with a
   // learnable radius 548, TanhConv with one 375).
-  const learnable = (op: string) => profile.train.learnableRadius === true && op !== 'standard' && usesRadius(parseOperatorId(op));
+  const learnable = (op: string) => trainOverrides(profile, modelId(profile, op, 'standard', profile.seed)).operatorOptions?.learnableRadius === true;
   const measured = new Map<string, { cost: UnitCost; cached: boolean }>();
   const calibrate = (operator: string): { cost: UnitCost; cached: boolean } => {
     const cost = {} as UnitCost;

@@ -65,13 +65,15 @@ function label(cell: Cell): string {
   return `${cell.kind} ${cell.model.operator}/${cell.model.training}/s${cell.model.seed}`;
 }
 
+/** The transfer sources an evaluation cell attacks from (none for a training cell). */
+const sourcesOf = (c: Cell): string[] => (c.kind === 'evaluate' ? [c.source.id, ...(c.otherSource ? [c.otherSource.id] : [])] : []);
+
 /**
  * Workers keep each transfer source's examples for its targets: `onDone(source)` is called once
  * the last of the given evaluation cells of that source is settled (done, failed or skipped).
  */
 export function whenSourceDone(cells: Cell[], onDone: (sourceId: string) => void): (settled: Cell) => void {
   const targetsLeft = new Map<string, number>();
-  const sourcesOf = (c: Cell) => (c.kind === 'evaluate' ? [c.source.id, ...(c.otherSource ? [c.otherSource.id] : [])] : []);
   for (const c of cells) for (const id of sourcesOf(c)) targetsLeft.set(id, (targetsLeft.get(id) ?? 0) + 1);
   return (cell) => {
     for (const id of sourcesOf(cell)) {
@@ -234,7 +236,7 @@ async function runCells(opts: BenchOptions, sitting: Sitting): Promise<BenchOutc
 
   try {
     // Transfer sources train first: every evaluation needs one, so evaluations can start early.
-    const sources = new Set(cells.flatMap((c) => (c.kind === 'evaluate' ? [c.source.id, ...(c.otherSource ? [c.otherSource.id] : [])] : [])));
+    const sources = new Set(cells.flatMap(sourcesOf));
     const isSource = (c: Cell) => c.kind === 'train' && sources.has(c.model.id);
     await Promise.allSettled([...cells.filter(isSource), ...cells.filter((c) => !isSource(c))].map(schedule));
   } finally {
