@@ -10,6 +10,7 @@ import { type AttackMode, familyOf, type ModelResult, operatorTitle } from './mo
 import { PAPER_BLACK_BOX, PAPER_COLUMNS, PAPER_WHITE_BOX, type PaperTable } from './paper.js';
 import { accuracyOf, type AttackRef, findModel, type LineKey, noiseMean, pct } from './tables.js';
 import { paperClaimsSection } from './paper-claims.js';
+import { sameSeedSourceRemark } from './source-seed.js';
 import { ablationSection, seedVarianceSection, wideSection } from './study-sections.js';
 
 /** An attack of the profile, as the report reads it. */
@@ -53,6 +54,7 @@ export interface RunSession {
   shard: string;
   wallSeconds: number;
   jobs: number;
+  machine?: { cpu: string; cores: number; node: string };
 }
 
 export interface ReportInput {
@@ -149,6 +151,11 @@ function paperTable(p: PaperTable): string {
 function otherFamilyLines(profile: ReportProfile): ReturnType<typeof attackLines> {
   if (!profile.evaluation.transfer.otherFamily) return [];
   return attackLines(profile.evaluation.transfer.attacks).map((l) => ({ ...l, key: { ...l.key, sourceRole: 'other-family' as const }, title: `${l.title} from the other family` }));
+}
+
+/** The other family's line for the profile's last (strongest) transfer attack. */
+function otherFamilyStrongest(profile: ReportProfile): Line | undefined {
+  return comparisonLines(profile).filter((l) => typeof l.key === 'object' && 'sourceRole' in l.key && l.key.sourceRole === 'other-family').at(-1);
 }
 
 /** The lines every comparison is made on. */
@@ -327,6 +334,12 @@ function wallTime(input: ReportInput): string {
   return `${formatDuration(total)} over ${s.length} session(s) (${jobs} worker threads${shards.length > 1 ? `, shards ${shards.join(', ')}: summed` : ''})`;
 }
 
+/** Where the sittings ran: each distinct CPU / core count / Node the sessions recorded. */
+function machineLine(input: ReportInput): string {
+  const seen = (input.sessions ?? []).flatMap((x) => (x.machine ? [`${x.machine.cpu}, ${x.machine.cores} cores, Node ${x.machine.node}`] : []));
+  return seen.length === 0 ? 'not recorded' : [...new Set(seen)].join('; ');
+}
+
 /** What was trained: clean accuracy on the whole test split, time and speed. */
 function modelsTable(input: ReportInput): string {
   return table(
@@ -432,6 +445,7 @@ function settings(input: ReportInput): string {
     ...(input.plugins?.length
       ? [['attack plugins', input.plugins.map((pl) => `${pl.name} (attacks ${pl.attacks.join(', ')}; \`${pl.path}\`, sha256 \`${pl.sha256}\`)`).join('; ')] as [string, string]]
       : []),
+    ['machine', machineLine(input)],
     ['wall time', wallTime(input)],
     ['compute', `${(input.cellSeconds / 60).toFixed(1)} cell-minutes (sum of every cell's own time)`],
     ['generated', input.generatedAt],
@@ -496,6 +510,7 @@ export function renderMarkdown(all: ReportInput): string {
     '',
     paperTable(PAPER_BLACK_BOX),
     '',
+    ...sameSeedSourceRemark(input.models, p, otherFamilyStrongest(p)),
     `Score-based black-box (${title(p.evaluation.scoreBased.name)}, the gradient-free check):`,
     '',
     paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),

@@ -57,6 +57,7 @@ describe('dcnet bench (tiny profile)', () => {
     expect(session.machine.loadAverage).toHaveLength(2);
     const md = readFileSync(join(single, 'report.md'), 'utf8');
     expect(md).toContain('| attack | baseline | TanhConv |');
+    expect(md).toContain(`| machine | ${cpus()[0]!.model.trim()}, ${cpus().length} cores, Node ${process.version} |`);
     expect(md).toMatch(/\| BIM \| \d+\.\d \(\d+\.\d–\d+\.\d\) \| \d+\.\d/);
     expect(md).toContain('`fashion-mnist-embedded/small-cnn/standard/standard/s1`');
     // FAB-T minimal epsilons: one row per model, median with its bootstrap interval.

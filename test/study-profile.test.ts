@@ -59,6 +59,8 @@ describe('dcnet bench --profile study (cut down)', () => {
     expect(md).toContain('learnable for the operators that use a radius');
     // Transfer from the other family: TanhConv from LinearConv's model, the others from TanhConv's.
     expect(md).toMatch(/\| FGSM from the other family \| \d+\.\d \(/);
+    // The second source is s0, as the tables' models: the report says so, with the s2 models as the measure.
+    expect(md).toMatch(/FGSM from the other family at eps 0\.1 leaves baseline \d+\.\d% at s0 against \d+\.\d% at s2; TanhConv \d+\.\d% at s0 against \d+\.\d% at s2\. /);
     expect(md).toContain('| second transfer source | a model of the other operator family: bounded targets from LinearConv, the others from TanhConv (standard training, s0) |');
     // The ablation models are not in the study's tables: the operator columns appear once.
     expect(md).toContain('| attack | baseline | TanhConv | LinearConv |');
