@@ -153,11 +153,6 @@ function otherFamilyLines(profile: ReportProfile): ReturnType<typeof attackLines
   return attackLines(profile.evaluation.transfer.attacks).map((l) => ({ ...l, key: { ...l.key, sourceRole: 'other-family' as const }, title: `${l.title} from the other family` }));
 }
 
-/** The other family's line for the profile's last (strongest) transfer attack. */
-function otherFamilyStrongest(profile: ReportProfile): Line | undefined {
-  return comparisonLines(profile).filter((l) => typeof l.key === 'object' && 'sourceRole' in l.key && l.key.sourceRole === 'other-family').at(-1);
-}
-
 /** The lines every comparison is made on. */
 export function comparisonLines(profile: ReportProfile): Line[] {
   const e = profile.evaluation;
@@ -510,7 +505,7 @@ export function renderMarkdown(all: ReportInput): string {
     '',
     paperTable(PAPER_BLACK_BOX),
     '',
-    ...sameSeedSourceRemark(input.models, p, otherFamilyStrongest(p)),
+    ...sameSeedSourceRemark(input.models, p, otherFamilyLines(p).at(-1)),
     `Score-based black-box (${title(p.evaluation.scoreBased.name)}, the gradient-free check):`,
     '',
     paperLayoutTable(input, 'score-based', attackLines([p.evaluation.scoreBased]), e),
