@@ -77,7 +77,13 @@ CONV_CASES.push({ x: [2, 9, 8, 3], k: [3, 3], cout: 8, stride: 2, pad: 'same' })
 CONV_CASES.push({ x: [1, 7, 6, 6], k: [5, 3], cout: 12, stride: 1, pad: 'valid' });
 CONV_CASES.push({ x: [2, 8, 9, 2], k: [3, 3], cout: 16, stride: 2, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
 CONV_CASES.push({ x: [3, 5, 4, 7], k: [2, 2], cout: 40, stride: 1, pad: 'same' });
-// Forward and dX by the generated direct convolution: >= 4 input channels, outputs in fours.
+// One input and one output channel (the decoupled operators' patch norms): the generated
+// single-channel kernels at stride 1.
+CONV_CASES.push({ x: [2, 9, 7, 1], k: [3, 3], cout: 1, stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [2, 9, 7, 1], k: [3, 3], cout: 1, stride: 1, pad: 'valid' });
+CONV_CASES.push({ x: [1, 8, 11, 1], k: [5, 5], cout: 1, stride: 1, pad: 'same' });
+CONV_CASES.push({ x: [2, 6, 9, 1], k: [2, 3], cout: 1, stride: 1, pad: [[0, 0], [1, 0], [2, 0], [0, 0]] });
+// Forward and dX by the generated direct convolution: outputs in fours (any input channels).
 CONV_CASES.push({ x: [2, 9, 8, 4], k: [3, 3], cout: 8, stride: 1, pad: 'same' });
 CONV_CASES.push({ x: [3, 7, 9, 8], k: [3, 3], cout: 12, stride: 2, pad: 'same' });
 CONV_CASES.push({ x: [1, 10, 7, 12], k: [2, 4], cout: 4, stride: 2, pad: 'valid' });

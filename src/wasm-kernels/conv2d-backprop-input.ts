@@ -3,12 +3,15 @@
 // spatially flipped filter, whose in/out channels are swapped. With few input channels (a
 // first layer, as in FGSM's input gradient) that convolution would have almost no output
 // channels: at stride 1 the generated direct kernel (direct-input-gradient.ts) sums each
-// pixel's taps instead; otherwise the patch gradients dy W^T [N*OH*OW, kh*kw*C] (one matrix
+// pixel's taps instead (single-channel-conv.ts's kernel with one input and one output
+// channel); otherwise the patch gradients dy W^T [N*OH*OW, kh*kw*C] (one matrix
 // product) are added back onto the image.
 import { tf } from '../tf.js';
 import { convolve } from './direct-conv2d.js';
 import { directInputGradient, directInputGradientApplies } from './direct-input-gradient.js';
 import { convGeometry, PATCH_MATRIX_MAX_CHANNELS, type ConvGeometry, type ConvGradAttrs } from './conv-geometry.js';
+import { inputGradientTaps, singleChannelApplies, singleChannelConv } from './single-channel-conv.js';
+import { zeroPad } from './zero-pad.js';
 import { addPatchGradients } from './patch-matrix.js';
 import { requireChannelsLast, withScope, type KernelScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
@@ -23,6 +26,10 @@ function conv2dBackpropInput(args: KernelArgs<{ dy: TensorInfo; filter: TensorIn
   const g = convGeometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
   return withScope(args.backend, (s) => {
     if (directInputGradientApplies(g)) return directInputGradient(s, dy, filter, g);
+    if (singleChannelApplies(g.inChannels, g.outChannels, [g.strideHeight, g.strideWidth])) {
+      const padded = singleChannelInputGradient(s, dy, filter, g);
+      if (padded) return padded;
+    }
     if (g.inChannels <= PATCH_MATRIX_MAX_CHANNELS) return byPatchGradients(s, dy, filter, g);
     const flipped = flippedFilter(s, filter, g);
     // Rows of dy's "full" correlation: dy's pixel p sits at p*stride + padHead.
@@ -40,6 +47,22 @@ function conv2dBackpropInput(args: KernelArgs<{ dy: TensorInfo; filter: TensorIn
     const spread = spreadPadded(s, dy, g, padTop, padLeft);
     return convolve(s, spread, flipped, { top: 0, bottom: 0, left: 0, right: 0 }, [1, 1], out);
   });
+}
+
+/**
+ * One input and one output channel at stride 1: dy zero-padded so that every tap of every
+ * image pixel is inside it, then the single-channel kernel with the patch-gradient scatter's
+ * order of taps. Undefined where the padding would have to crop dy (unusual explicit pads).
+ */
+function singleChannelInputGradient(s: KernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo | undefined {
+  const top = g.filterHeight - 1 - g.padTop;
+  const left = g.filterWidth - 1 - g.padLeft;
+  const bottom = g.inHeight + g.filterHeight - 1 - g.outHeight - top;
+  const right = g.inWidth + g.filterWidth - 1 - g.outWidth - left;
+  if (Math.min(top, left, bottom, right) < 0) return undefined;
+  const padded = top + bottom + left + right === 0 ? dy : zeroPad(s, dy, { top, bottom, left, right });
+  const shape = { batch: g.batch, inHeight: g.inHeight + g.filterHeight - 1, inWidth: g.inWidth + g.filterWidth - 1, outHeight: g.inHeight, outWidth: g.inWidth };
+  return singleChannelConv(s, padded, filter, shape, inputGradientTaps(g.filterHeight, g.filterWidth));
 }
 
 /** dx = sum over each patch's gradient row, placed where forward read the patch. */

@@ -13,6 +13,7 @@ import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { maxPoolConfig } from './max-pool.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { multiplyConfig } from './multiply.js';
 import { checkWithoutSetting, WithoutSettingError } from './optional.js';
@@ -27,6 +28,7 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   conv2dConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
+  maxPoolConfig,
   maxPoolGradConfig,
   multiplyConfig,
   batchMatMulConfig,
@@ -39,7 +41,7 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
 ];
 
 /** Built-in wasm kernels our composites call. */
-const BUILT_INS_USED = ['Conv2D', 'PadV2', 'Transpose', 'BatchMatMul', 'Multiply', 'Identity', 'Cast'] as const;
+const BUILT_INS_USED = ['Conv2D', 'MaxPool', 'Transpose', 'BatchMatMul', 'Multiply', 'Identity', 'Cast'] as const;
 
 /** Whether the kernels are installed, or why the backend's own kernels are kept. */
 export type WasmKernelStatus = { installed: true } | { installed: false; reason: string };

@@ -186,6 +186,22 @@ export class WasmFunction {
   f32Add(): this {
     return this.op(0x92);
   }
+  f32Mul(): this {
+    return this.op(0x94);
+  }
+  /** An f32 constant. */
+  f32Const(value: number): this {
+    return this.op(0x43, ...new Uint8Array(new Float32Array([value]).buffer));
+  }
+
+  /** Pops dest, src, n: copies n bytes (bulk memory; the regions may overlap). */
+  memoryCopy(): this {
+    return this.op(0xfc, ...uleb(10), 0x00, 0x00);
+  }
+  /** Pops dest, byte value, n: sets n bytes (bulk memory). */
+  memoryFill(): this {
+    return this.op(0xfc, ...uleb(11), 0x00);
+  }
 
   v128Load(offset = 0): this {
     return this.simd(SIMD.load, 4, ...uleb(offset));
