@@ -4,6 +4,7 @@
 import { tf } from '../tf.js';
 import { WasmFunction } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
+import { isWhole2x2 } from './max-pool.js';
 import { withScope, type KernelArgs, type KernelScope, type TensorInfo } from './wasm-backend.js';
 
 interface Attrs {
@@ -75,20 +76,6 @@ function maxPoolGrad(args: KernelArgs<{ dy: TensorInfo; input: TensorInfo; outpu
 }
 
 type PoolInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
-
-/** 2x2 windows, stride 2, every window inside x (the usual pooling after a convolution). */
-function isWhole2x2(info: PoolInfo): boolean {
-  return (
-    info.filterHeight === 2 &&
-    info.filterWidth === 2 &&
-    info.strideHeight === 2 &&
-    info.strideWidth === 2 &&
-    info.padInfo.top === 0 &&
-    info.padInfo.left === 0 &&
-    2 * info.outHeight <= info.inHeight &&
-    2 * info.outWidth <= info.inWidth
-  );
-}
 
 /**
  * The same rule for disjoint 2x2 windows, four channels at a time, in generated wasm
