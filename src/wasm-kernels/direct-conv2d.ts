@@ -125,8 +125,8 @@ export interface Padding {
 /**
  * An undilated convolution with explicit padding: the direct kernel (on a zero-padded copy,
  * made only when some pad is non-zero) where it applies, the single-channel kernel for one
- * input and one output channel at stride 1 (filter sizes whose order it knows), else the backend's XNNPACK convolution (which
- * pads implicitly).
+ * input and one output channel at stride 1 (filter sizes whose order it knows), else the
+ * backend's XNNPACK convolution (which pads implicitly).
  */
 export function convolve(
   s: KernelScope,
