@@ -4,27 +4,12 @@
 import { tf } from '../tf.js';
 import { WasmFunction } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
-import { isWhole2x2 } from './max-pool.js';
+import { isWhole2x2, poolInfo, type PoolAttrs } from './max-pool.js';
 import { withScope, type KernelArgs, type KernelScope, type TensorInfo } from './wasm-backend.js';
 
-interface Attrs {
-  filterSize: number | [number, number];
-  strides: number | [number, number];
-  pad: unknown;
-  dimRoundingMode?: unknown;
-}
-
-function maxPoolGrad(args: KernelArgs<{ dy: TensorInfo; input: TensorInfo; output: TensorInfo }, Attrs>): TensorInfo {
+function maxPoolGrad(args: KernelArgs<{ dy: TensorInfo; input: TensorInfo; output: TensorInfo }, PoolAttrs>): TensorInfo {
   const { dy, input } = args.inputs;
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad as 'same',
-    dimRoundingMode as 'floor' | undefined,
-  );
+  const info = poolInfo(input.shape, args.attrs);
   return withScope(args.backend, (s) => {
     const out = s.alloc([...input.shape]);
     if (isWhole2x2(info) && info.inChannels % 4 === 0) {

@@ -11,7 +11,7 @@ import { WasmFunction, type Local } from './codegen/emitter.js';
 import { generatedKernels, heapAddress } from './codegen/heap-module.js';
 import { builtInKernel, withScope, type KernelArgs, type TensorInfo } from './wasm-backend.js';
 
-interface Attrs {
+export interface PoolAttrs {
   filterSize: number | [number, number];
   strides: number | [number, number];
   pad: unknown;
@@ -19,6 +19,18 @@ interface Attrs {
 }
 
 type PoolInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
+
+/** The pooling geometry of x's shape under the kernel's attributes (TF.js's own rules). */
+export function poolInfo(shape: readonly number[], { filterSize, strides, pad, dimRoundingMode }: PoolAttrs): PoolInfo {
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad as 'same',
+    dimRoundingMode as 'floor' | undefined,
+  );
+}
 
 /** 2x2 windows, stride 2, every window inside x (the usual pooling after a convolution). */
 export function isWhole2x2(info: PoolInfo): boolean {
@@ -34,17 +46,9 @@ export function isWhole2x2(info: PoolInfo): boolean {
   );
 }
 
-function maxPool(args: KernelArgs<{ x: TensorInfo }, Attrs>): TensorInfo {
+function maxPool(args: KernelArgs<{ x: TensorInfo }, PoolAttrs>): TensorInfo {
   const { x } = args.inputs;
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs;
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad as 'same',
-    dimRoundingMode as 'floor' | undefined,
-  );
+  const info = poolInfo(x.shape, args.attrs);
   if (!isWhole2x2(info) || info.inChannels % 4 !== 0) return builtInKernel('MaxPool')(args as never) as TensorInfo;
   return withScope(args.backend, (s) => {
     const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
