@@ -201,7 +201,8 @@ describe('the README block of the side-by-side artifact', () => {
     machine: { cpu: 'Test CPU', cores: 2, node: 'v20.0.0', platform: 'linux-x64' },
     loadAverage: { before: 0.5, after: 1.25 },
     settings: { rounds: 3, batch: 128, timedSteps: 20, warmup: 3, clock: 'wall', workers: 2, operators: ['standard'], stepKinds: ['train'] },
-    anchors: [{ id: 'tuned-1', torch: '1.13.0a0', python: '3.11', threads: 1, allocator: 'tuned', env: {} }],
+    anchors: [{ id: 'tuned-1', torch: '1.13.0a0', python: '3.11', threads: 1, cpuCapability: 'AVX2', allocator: 'tuned', env: {} }],
+    simdCeiling: { registers: 34.56, l1Loads: 30.01, measurements: 3 },
     networks: [
       {
         network: 'small-cnn',
@@ -212,6 +213,16 @@ describe('the README block of the side-by-side artifact', () => {
           { ours: 'ours-2', anchor: 'tuned-2', kind: 'whole machine', cells: [cell('standard', 'train', 1900, 2000, 0.95, 0.9, 0.99)] },
         ],
         anchorRusage: { 'tuned-1': [{ operator: 'standard', step: 'train', systemSeconds: 0.0021, minorFaults: 3 }] },
+        convolutions: [
+          {
+            ours: 'ours-1',
+            anchor: 'tuned-1',
+            cells: [
+              // 1 GFLOP in 25 ms: 40 GFLOP/s
+              { convolution: '128x14x14x32:3x3x32x64:s1:same', pass: 'filterGradient', flops: 1e9, oursMs: 25, anchorMs: 12.5, ratio: 0.5, ratioMin: 0.4, ratioMax: 0.6, rounds: 3 },
+            ],
+          },
+        ],
       },
     ],
   };
@@ -228,6 +239,17 @@ describe('the README block of the side-by-side artifact', () => {
     expect(block).toContain('| operator | step | ours, 2 workers (img/s) | anchor tuned, 2 threads |');
     expect(block).toContain('| standard | train | 1,900 | 2,000: **0.95x** (0.90-0.99) |');
     expect(block).toContain('tuned, 1 thread: 0.002 s system time and 3 page faults per step');
+    expect(block).toContain('| layer (batch x input : filter) | pass | ours, 1 core | anchor tuned, 1 thread |');
+    expect(block).toContain('| `128x14x14x32:3x3x32x64` | filter gradient | 25.00 ms (40.0) | 12.50 ms (80.0): **0.50x** (0.40-0.60) |');
+    expect(block).toContain('ceiling on this core measured 34.6 GFLOP/s');
+    // 40 GFLOP/s of a 34.56 ceiling: 116%; 25 ms against 12.5 ms: twice as fast.
+    expect(block).toContain('The largest layer (`128x14x14x32:3x3x32x64:s1:same`): our three passes at 116% of the SIMD ceiling below; the anchor (tuned, 1 thread) runs them 2.0x as fast as ours.');
+    expect(block).toContain('dispatched to AVX2');
+    // An artifact from before the convolution table renders without it.
+    writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify({ ...artifact, simdCeiling: undefined, networks: artifact.networks.map((n) => ({ ...n, convolutions: undefined })) }));
+    const older = generators['perf-side-by-side'](dir) as string;
+    expect(older).toContain('| standard | train | 1,000 | 800: **1.25x** (1.10-1.30) |');
+    expect(older).not.toContain('layer (batch x input : filter)');
     writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify({ ...artifact, networks: undefined }));
     expect(() => generators['perf-side-by-side'](dir)).toThrow(/docs\/perf\/side-by-side.json: not a side-by-side artifact/);
   });

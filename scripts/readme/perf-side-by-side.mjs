@@ -8,6 +8,8 @@ import { join } from 'node:path';
 export const SIDE_BY_SIDE_FILES = ['docs/perf/side-by-side.json', 'docs/perf/side-by-side-paper.json'];
 
 const STEP_NAMES = { train: 'train', forward: 'forward', inputGradient: 'input gradient' };
+/** The passes of a convolution layer timed alone. */
+const PASS_NAMES = { forward: 'forward', inputGradient: 'input gradient', filterGradient: 'filter gradient' };
 
 const int = (v) => Math.round(v).toLocaleString('en-US');
 /** Images per second: whole numbers, but a decimal below 100 (the paper networks run a few a second). */
@@ -48,6 +50,50 @@ function networkTable(n, kind) {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** The convolution layers alone (if measured): ms per call and GFLOP/s of each side, the ratio. */
+function convolutionTable(n) {
+  const comps = n.convolutions ?? [];
+  if (comps.length === 0) return [];
+  const timing = (flops, ms) => `${ms.toFixed(2)} ms (${(flops / ms / 1e6).toFixed(1)})`;
+  const header = ['layer (batch x input : filter)', 'pass', 'ours, 1 core', ...comps.map((c) => `anchor ${anchorName(c.anchor)}`)];
+  const rows = comps[0].cells.map((cell, i) => [
+    `\`${cell.convolution.replace(/:s1:same$/, '')}\``,
+    PASS_NAMES[cell.pass] ?? cell.pass,
+    timing(cell.flops, cell.oursMs),
+    ...comps.map((c) => `${timing(c.cells[i].flops, c.cells[i].anchorMs)}: ${ratio(c.cells[i])}`),
+  ]);
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+/** The layer with the most FLOPs: how near our passes come to the ceiling, and the anchor's speed on it. */
+function largestLayerLine(n, ceiling) {
+  const comp = n.convolutions[0];
+  const largest = comp.cells.reduce((a, b) => (b.flops > a.flops ? b : a)).convolution;
+  const cells = comp.cells.filter((c) => c.convolution === largest);
+  const range = (xs, fmt) => {
+    const [lo, hi] = [fmt(Math.min(...xs)), fmt(Math.max(...xs))];
+    return lo === hi ? lo : `${lo}-${hi}`;
+  };
+  const ofCeiling = cells.map((c) => c.flops / c.oursMs / 1e6 / ceiling.registers);
+  const anchorSpeed = cells.map((c) => c.oursMs / c.anchorMs);
+  return (
+    `The largest layer (\`${largest}\`): our three passes at ${range(ofCeiling, (v) => `${Math.round(100 * v)}`)}% of the SIMD ceiling below; ` +
+    `the anchor (${anchorName(comp.anchor)}) runs them ${range(anchorSpeed, (v) => v.toFixed(1))}x as fast as ours.`
+  );
+}
+
+/** Our measured SIMD ceiling and the anchor's vector instructions: what bounds each side's convolutions. */
+function ceilingLine(a) {
+  const capability = [...new Set(a.anchors.map((x) => x.cpuCapability).filter(Boolean))].join(', ') || 'not recorded';
+  const c = a.simdCeiling;
+  return (
+    `GFLOP/s in brackets. Ours: 128-bit wasm SIMD without fused multiply-add, whose ceiling on this core measured ` +
+    `${c.registers.toFixed(1)} GFLOP/s (f32x4 multiply + add from registers; ${c.l1Loads.toFixed(1)} with the direct convolution's loads from L1; ` +
+    `medians of ${c.measurements} measurements in this run). The anchor: PyTorch's CPU kernels dispatched to ${capability} ` +
+    `(its \`torch.__config__.show()\`; oneDNN's convolutions use the same vectors).`
+  );
+}
+
 /** Whether the allocator setting took effect: the anchor's system time and page faults per step. */
 function allocatorLine(n) {
   const range = (xs, fmt) => {
@@ -76,8 +122,14 @@ function render(a, file) {
     lines.push('', `**${n.network}**, one core against the anchor:`, '', ...networkTable(n, 'one core'));
     const whole = networkTable(n, 'whole machine');
     if (whole.length > 0) lines.push('', `**${n.network}**, the whole machine:`, '', ...whole);
+    const convs = convolutionTable(n);
+    if (convs.length > 0) {
+      lines.push('', `**${n.network}**'s convolution layers alone, each pass on its own (one core, ms of the fastest call, medians over the rounds; ratio > 1: ours faster):`, '', ...convs);
+      if (a.simdCeiling) lines.push('', largestLayerLine(n, a.simdCeiling));
+    }
     lines.push('', allocatorLine(n));
   }
+  if (a.simdCeiling && a.networks.some((n) => n.convolutions)) lines.push('', ceilingLine(a));
   return lines.join('\n');
 }
 

@@ -10,6 +10,7 @@ import { parseOperatorId } from '../ops/options.js';
 import { CLOCKS, measureCell, profileCell, type Clock, type PerfResult, type PerfSettings } from './measure.js';
 import { CONV_KERNELS, type StepProfile } from './kernel-profile.js';
 import { measureSimdCeiling, type SimdCeiling } from './simd-ceiling.js';
+import { parseSpec, timeConvolution, type ConvolutionSpec } from './convolutions.js';
 import { STEP_KINDS, type StepKind } from './steps.js';
 
 export const DEFAULT_OPERATORS = ['standard', 'tanh-cosine', 'linear-cosine'];
@@ -31,6 +32,8 @@ export interface PerfOptions {
   profileSteps: number;
   /** Only measure the SIMD ceiling. */
   ceiling?: boolean;
+  /** Only time these convolution layers alone, pass by pass. */
+  convolutions?: ConvolutionSpec[];
 }
 
 /** A cell's timing and, unless turned off, its per-kernel profile. */
@@ -68,7 +71,12 @@ export function buildPerfProgram(): Command {
         .default('wall'),
     )
     .option('--profile-steps <n>', 'steps of the per-kernel profile per cell (0: no profile)', parseInteger('--profile-steps', { min: 0 }), 3)
-    .option('--ceiling', 'only measure the 128-bit wasm SIMD ceiling of this core', false);
+    .option('--ceiling', 'only measure the 128-bit wasm SIMD ceiling of this core', false)
+    .option(
+      '--convolutions <specs>',
+      'only time these convolution layers alone, each pass (comma-separated NxHxWxC:KHxKWxCxCOUT:sSTRIDE:same|valid; the fastest of --steps timed calls)',
+      (v: string) => parseList('--convolutions')(v).map(parseSpec),
+    );
 }
 
 /** Runs every cell; the report goes to `print` (stdout), progress to stderr. */
@@ -90,6 +98,15 @@ export async function runPerf(
     }
   }
   const info = await startRuntime(o.backend, o.json);
+  if (o.convolutions) {
+    const convolutions = o.convolutions.flatMap((spec) => timeConvolution(spec, { steps: o.steps, warmup: o.warmup, seed: o.seed, clock: o.clock }));
+    print(
+      o.json
+        ? `${JSON.stringify({ backend: info.name, convolutions })}\n`
+        : `${convolutions.map((c) => `${c.convolution.padEnd(32)} ${c.pass.padEnd(15)} ${c.ms.toFixed(2).padStart(8)} ms`).join('\n')}\n`,
+    );
+    return [];
+  }
   const settings: PerfSettings = {
     inputShape: o.inputShape ?? NETWORK_INPUT_SHAPE[o.network]!,
     classes: 10,

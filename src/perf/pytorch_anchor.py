@@ -46,6 +46,7 @@ if __name__ == "__main__":
 import argparse  # noqa: E402  (after the re-exec: nothing heavy is loaded twice)
 import json  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -254,6 +255,61 @@ def measure(network, operator, kind, a):
                        "minorFaults": statistics.median(faults)}}
 
 
+CONV_PASSES = ("forward", "inputGradient", "filterGradient")
+
+
+def parse_convolution(spec):
+    """N x H x W x C : KH x KW x CIN x COUT : stride : padding, as src/perf/convolutions.ts writes it."""
+    m = re.fullmatch(r"(\d+)x(\d+)x(\d+)x(\d+):(\d+)x(\d+)x(\d+)x(\d+):s(\d+):(same|valid)", spec)
+    if not m or int(m[4]) != int(m[7]) or any(int(m[i]) < 1 for i in range(1, 10)):
+        raise SystemExit(f"pytorch_anchor: invalid --convolutions entry '{spec}': "
+                         "give NxHxWxC:KHxKWxCxCOUT:sSTRIDE:same|valid, e.g. 128x14x14x32:3x3x32x64:s1:same")
+    n, h, w, c, kh, kw, _, cout, stride = (int(m[i]) for i in range(1, 10))
+    return {"spec": spec, "input": [n, h, w, c], "filter": [kh, kw, c, cout], "stride": stride, "padding": m[10]}
+
+
+def measure_convolution(conv, a):
+    """One convolution layer alone: forward, dL/dx and dL/dw, each the fastest of `a.steps` timed
+    calls (as src/perf/convolutions.ts) (ATen's convolution and convolution_backward, which autograd calls), NCHW as the
+    anchor's networks run. TF's asymmetric 'same' padding is applied to the input beforehand
+    (untimed); symmetric padding is the convolution's own."""
+    torch.manual_seed(a.seed)
+    n, h, w, c = conv["input"]
+    kh, kw, _, cout = conv["filter"]
+    s = conv["stride"]
+    x = torch.rand(n, c, h, w)
+    weight = torch.rand(cout, c, kh, kw) - 0.5
+    pad = [0, 0]
+    if conv["padding"] == "same":
+        ph, pw = same_padding(h, kh, s), same_padding(w, kw, s)
+        if ph[0] == ph[1] and pw[0] == pw[1]:
+            pad = [ph[0], pw[0]]
+        else:
+            x = F.pad(x, (pw[0], pw[1], ph[0], ph[1]))
+    forward = lambda: F.conv2d(x, weight, stride=s, padding=pad)  # noqa: E731
+    dy = torch.rand_like(forward()) - 0.5
+
+    def backward(mask):
+        return lambda: torch.ops.aten.convolution_backward(dy, x, weight, None, [s, s], pad, [1, 1], False, [0, 0], 1, mask)
+    passes = {"forward": forward, "inputGradient": backward([True, False, False]),
+              "filterGradient": backward([False, True, False])}
+    clock = time.process_time if a.clock == "cpu" else time.perf_counter
+    out = []
+    for name, run in passes.items():
+        result = run()
+        shape = list(result.shape) if name == "forward" else list((result[0] if name == "inputGradient" else result[1]).shape)
+        for _ in range(a.warmup):
+            run()
+        seconds = []
+        for _ in range(a.steps):
+            start = clock()
+            run()
+            seconds.append(clock() - start)
+        out.append({"convolution": conv["spec"], "pass": name, "ms": 1000 * min(seconds),
+                    "outputShape": shape})
+    return out
+
+
 def load_weights(model, manifest):
     """Weights exported by test/perf-anchor.test.ts: TF.js layouts (kernels [kh, kw, cin, cout],
     dense [in, out]) in one float32 file, convolutions and batch norms in creation order."""
@@ -313,9 +369,17 @@ def positive(v):
     return n
 
 
+def cpu_capability():
+    """The vector instructions ATen dispatches to on this CPU (AVX2, AVX512, ...), from its build
+    report; oneDNN's convolutions pick the same width."""
+    m = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
+    return m[1] if m else "unknown"
+
+
 def configuration(a):
     """What ran: recorded in the JSON so that a result says which anchor it is."""
     return {"torch": torch.__version__, "python": platform.python_version(), "threads": a.threads,
+            "cpuCapability": cpu_capability(),
             "allocator": "untuned" if a.untuned else "tuned",
             "env": {k: os.environ.get(k) for k in ALLOCATOR_ENV}}
 
@@ -338,6 +402,9 @@ def main():
     p.add_argument("--input-shape", default=None, help="h,w,c (default: the network's)")
     p.add_argument("--logits", nargs="+", metavar="MANIFEST",
                    help="print, one JSON line each, the logits of exported weights (tests)")
+    p.add_argument("--convolutions", default=None, metavar="SPECS",
+                   help="time these convolution layers alone instead of the steps (comma-separated "
+                        "NxHxWxC:KHxKWxCxCOUT:sSTRIDE:same|valid)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.logits:
@@ -354,6 +421,15 @@ def main():
         p.error("--warmup must be 0 or more")
     threads = f"{a.threads}-thread{'s' if a.threads > 1 else ''}"
     backend = f"pytorch-{torch.__version__}-cpu-{threads}{'-untuned' if a.untuned else ''}"
+    if a.convolutions is not None:
+        convs = [parse_convolution(v) for v in a.convolutions.split(",") if v]
+        timed = [r for conv in convs for r in measure_convolution(conv, a)]
+        if a.json:
+            print(json.dumps({"backend": backend, "anchor": configuration(a), "convolutions": timed}))
+        else:
+            for r in timed:
+                print(f"{r['convolution']:<32} {r['pass']:<15} {r['ms']:>8.2f} ms")
+        return
     results = []
     for op in [o for o in a.operators.split(",") if o]:
         for kind in kinds:

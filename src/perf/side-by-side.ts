@@ -21,6 +21,9 @@ import { checkOutputFile, writeFileAtomic } from '../io/atomic.js';
 import { DEFAULT_OPERATORS } from './program.js';
 import { CLOCKS, median, type Clock } from './measure.js';
 import { STEP_KINDS } from './steps.js';
+import { convolutionFlops, formatSpec, networkConvolutions, type ConvolutionTiming } from './convolutions.js';
+import { NETWORK_INPUT_SHAPE } from './program.js';
+import type { SimdCeiling } from './simd-ceiling.js';
 
 interface Result {
   network: string;
@@ -36,11 +39,15 @@ interface Report {
   backend: string;
   anchor?: AnchorConfiguration;
   results: Result[];
+  convolutions?: ConvolutionTiming[];
+  simdCeiling?: SimdCeiling;
 }
 
 /** What the anchor reports it ran with. */
 export interface AnchorConfiguration {
   torch: string;
+  /** The vector instructions its kernels dispatch to (AVX2, AVX512, ...). */
+  cpuCapability?: string;
   python: string;
   threads: number;
   allocator: 'tuned' | 'untuned';
@@ -88,6 +95,39 @@ export function summarise(ours: Result[][], anchor: Result[][]): CellSummary[] {
       rounds: n,
     };
   });
+}
+
+/** One convolution pass of a comparison: median ms of each side; ratio > 1: ours faster. */
+export interface ConvolutionSummary {
+  convolution: string;
+  pass: string;
+  /** FLOPs of one call. */
+  flops: number;
+  oursMs: number;
+  anchorMs: number;
+  /** Median over rounds of anchor ms / ours ms measured back to back. */
+  ratio: number;
+  ratioMin: number;
+  ratioMax: number;
+  rounds: number;
+}
+
+/** Pairs each round's timings of a convolution pass (the same pairing as the steps'). */
+export function summariseConvolutions(ours: ConvolutionTiming[][], anchor: ConvolutionTiming[][], flops: Map<string, number>): ConvolutionSummary[] {
+  // As step results with a rate (1/ms), so that the steps' pairing and medians apply as they are.
+  const asResults = (rounds: ConvolutionTiming[][]) =>
+    rounds.map((round) => round.map((t) => ({ network: '', operator: t.convolution, step: t.pass, batch: 1, imagesPerSecond: 1 / t.ms })));
+  return summarise(asResults(ours), asResults(anchor)).map((c) => ({
+    convolution: c.operator,
+    pass: c.step,
+    flops: flops.get(c.operator)!,
+    oursMs: 1 / c.ours,
+    anchorMs: 1 / c.anchor,
+    ratio: c.ratio,
+    ratioMin: c.ratioMin,
+    ratioMax: c.ratioMax,
+    rounds: c.rounds,
+  }));
 }
 
 export function formatSummary(cells: CellSummary[], oursName: string, anchorName: string): string {
@@ -187,6 +227,7 @@ interface Options {
   python: string;
   json: boolean;
   save?: string;
+  convolutions: boolean;
 }
 
 export interface NetworkReport {
@@ -197,6 +238,8 @@ export interface NetworkReport {
   comparisons: Array<Comparison & { cells: CellSummary[] }>;
   /** Anchor id -> per cell, medians over rounds of the system time and minor page faults per step. */
   anchorRusage: Record<string, Array<{ operator: string; step: string; systemSeconds: number; minorFaults: number }>>;
+  /** The network's convolution layers alone: ours on one core against each 1-thread anchor. */
+  convolutions?: Array<{ ours: string; anchor: string; cells: ConvolutionSummary[] }>;
 }
 
 function anchorRusage(rounds: Result[][]): NetworkReport['anchorRusage'][string] {
@@ -208,6 +251,23 @@ function anchorRusage(rounds: Result[][]): NetworkReport['anchorRusage'][string]
     systemSeconds: median(rs.map((r) => r.rusage?.systemSeconds ?? NaN)),
     minorFaults: median(rs.map((r) => r.rusage?.minorFaults ?? NaN)),
   }));
+}
+
+function formatConvolutions(cells: ConvolutionSummary[], oursName: string, anchorName: string): string {
+  const gflops = (flops: number, ms: number) => (flops / ms / 1e6).toFixed(1);
+  const rows = cells.map((c) => [
+    c.convolution,
+    c.pass,
+    `${c.oursMs.toFixed(2)} (${gflops(c.flops, c.oursMs)})`,
+    `${c.anchorMs.toFixed(2)} (${gflops(c.flops, c.anchorMs)})`,
+    c.ratio.toFixed(2),
+    `${c.ratioMin.toFixed(2)}-${c.ratioMax.toFixed(2)}`,
+  ]);
+  return [
+    `convolutions alone, ${oursName} vs ${anchorName}: ms of the fastest call (GFLOP/s), medians over ${cells[0]?.rounds ?? 0} alternating rounds; ratio > 1: ours faster`,
+    ...table(['convolution', 'pass', 'ours', 'anchor', 'ratio', 'range'], cells.length > 0 ? rows : [], 2),
+    '',
+  ].join('\n');
 }
 
 function formatRusage(report: NetworkReport): string {
@@ -242,6 +302,7 @@ function main(): void {
     .option('--workers <n>', 'cores of the whole-machine comparison: our worker threads, the anchor threads', parsePositiveInteger('--workers'), cores)
     .option('--anchors <ids>', 'anchor configurations, allocator-threads (default: tuned and untuned, 1 thread and --workers threads)', parseAnchors)
     .option('--no-whole-machine', 'skip ours on --workers worker threads')
+    .option('--no-convolutions', "skip the network's convolution layers alone (each pass, ours on one core and the 1-thread anchors) and the SIMD ceiling")
     .addOption(new Option('--clock <clock>', 'wall: elapsed time; cpu: process CPU time (one-core runs only)').choices([...CLOCKS]).default('wall'))
     .option('--python <path>', 'Python with torch', '/usr/bin/python3')
     .option('--json', 'print one JSON object instead of the tables', false)
@@ -264,9 +325,14 @@ function main(): void {
   const anchorScript = fileURLToPath(new URL('../../../src/perf/pytorch_anchor.py', import.meta.url));
   const reports: NetworkReport[] = [];
   const configurations: Record<string, AnchorConfiguration> = {};
+  const ceilings: SimdCeiling[] = [];
   for (const network of o.network) {
     const measured = new Map<string, Result[][]>(runs.map((r) => [r.id, []]));
     const backends: Record<string, string> = {};
+    // The convolution layers alone: ours on one core and the anchors on one thread.
+    const convRuns = o.convolutions ? runs.filter((r) => (r.side === 'ours' ? r.workers === 1 : r.threads === 1)) : [];
+    const convSpecs = o.convolutions ? networkConvolutions(network, NETWORK_INPUT_SHAPE[network]!, o.batch) : [];
+    const convTimed = new Map<string, ConvolutionTiming[][]>(convRuns.map((r) => [r.id, []]));
     for (let round = 0; round < o.rounds; round++) {
       const thisRound = new Map<string, Result[]>(runs.map((r) => [r.id, []]));
       for (const operator of o.operators) {
@@ -292,13 +358,34 @@ function main(): void {
         }
       }
       for (const [id, results] of thisRound) measured.get(id)!.push(results);
+      if (convRuns.length > 0 && convSpecs.length > 0) {
+        const conv = ['--json', '--convolutions', convSpecs.map(formatSpec).join(','), '--steps', String(o.steps), '--clock', o.clock];
+        if (o.warmup !== undefined) conv.push('--warmup', String(o.warmup));
+        for (const run of roundOrder(convRuns, round)) {
+          const report =
+            run.side === 'ours'
+              ? runJson(process.execPath, [fileURLToPath(new URL('./cli.js', import.meta.url)), ...conv])
+              : runJson(o.python, [anchorScript, ...conv, '--threads', '1', ...(run.allocator === 'untuned' ? ['--untuned'] : [])]);
+          convTimed.get(run.id)!.push(report.convolutions!);
+        }
+        ceilings.push(runJson(process.execPath, [fileURLToPath(new URL('./cli.js', import.meta.url)), '--ceiling', '--json', '--clock', o.clock]).simdCeiling!);
+        process.stderr.write(`  ${network} round ${round + 1}/${o.rounds}: ${convSpecs.length} convolution layers alone timed, SIMD ceiling ${ceilings.at(-1)!.registers.toFixed(1)} GFLOP/s\n`);
+      }
     }
+    const flops = new Map(convSpecs.map((c) => [formatSpec(c), convolutionFlops(c)]));
     reports.push({
       network,
       batch: o.batch,
       backends,
       comparisons: comparisons(runs).map((c) => ({ ...c, cells: summarise(measured.get(c.ours)!, measured.get(c.anchor)!) })),
       anchorRusage: Object.fromEntries(anchors.map((a) => [a.id, anchorRusage(measured.get(a.id)!)])),
+      ...(convSpecs.length > 0 && convRuns.length > 1
+        ? {
+            convolutions: convRuns
+              .filter((r) => r.side === 'anchor')
+              .map((a) => ({ ours: 'ours-1', anchor: a.id, cells: summariseConvolutions(convTimed.get('ours-1')!, convTimed.get(a.id)!, flops) })),
+          }
+        : {}),
     });
   }
   const artifact = {
@@ -308,6 +395,9 @@ function main(): void {
     loadAverage: { before: loadBefore[0]!, after: loadavg()[0]! },
     settings: { rounds: o.rounds, batch: o.batch, timedSteps: o.steps, warmup: o.warmup ?? 3, clock: o.clock, workers: wholeMachine ? o.workers : 1, operators: o.operators, stepKinds: o.only },
     anchors: anchors.map((a) => ({ id: a.id, ...configurations[a.id]! })),
+    ...(ceilings.length > 0
+      ? { simdCeiling: { registers: median(ceilings.map((c) => c.registers)), l1Loads: median(ceilings.map((c) => c.l1Loads)), measurements: ceilings.length } }
+      : {}),
     networks: reports,
   };
   if (o.save) writeFileAtomic(o.save, `${JSON.stringify(artifact, null, 2)}\n`);
@@ -318,6 +408,7 @@ function main(): void {
   for (const r of reports) {
     process.stdout.write(`\n${r.network}, batch ${r.batch}\n`);
     for (const c of r.comparisons) process.stdout.write(`${c.kind}: ${formatSummary(c.cells, r.backends[c.ours]!, r.backends[c.anchor]!)}\n`);
+    for (const c of r.convolutions ?? []) process.stdout.write(formatConvolutions(c.cells, r.backends[c.ours]!, r.backends[c.anchor]!));
     process.stdout.write(formatRusage(r));
   }
 }
