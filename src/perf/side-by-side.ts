@@ -17,6 +17,7 @@ import { ARCHITECTURES } from '../../models/architectures.js';
 import { runEntry } from '../cli/entry.js';
 import { parseInteger, parseList, parsePositiveInteger } from '../cli/options.js';
 import { UsageError } from '../errors.js';
+import { initBackend } from '../backend.js';
 import { checkOutputFile, writeFileAtomic } from '../io/atomic.js';
 import { DEFAULT_OPERATORS } from './program.js';
 import { CLOCKS, median, type Clock } from './measure.js';
@@ -287,7 +288,7 @@ export function commandLine(args: string[]): string {
   return ['npm run perf:side-by-side', ...(kept.length > 0 ? ['--', ...kept] : [])].join(' ');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const cores = availableParallelism();
   const o = new Command()
     .name('npm run perf:side-by-side --')
@@ -326,6 +327,9 @@ function main(): void {
   const reports: NetworkReport[] = [];
   const configurations: Record<string, AnchorConfiguration> = {};
   const ceilings: SimdCeiling[] = [];
+  // The layers' shapes come from our models, built here on the wasm backend (quiet; the cpu
+  // backend greets Node users on stderr).
+  if (o.convolutions) await initBackend('wasm');
   for (const network of o.network) {
     const measured = new Map<string, Result[][]>(runs.map((r) => [r.id, []]));
     const backends: Record<string, string> = {};
