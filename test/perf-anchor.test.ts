@@ -219,7 +219,7 @@ describe('the README block of the side-by-side artifact', () => {
             anchor: 'tuned-1',
             cells: [
               // 1 GFLOP in 25 ms: 40 GFLOP/s
-              { convolution: '128x14x14x32:3x3x32x64:s1:same', pass: 'filterGradient', flops: 1e9, oursMs: 25, anchorMs: 12.5, ratio: 0.5, ratioMin: 0.4, ratioMax: 0.6, rounds: 3 },
+              { convolution: '128x14x14x32:3x3x32x64:s1:same', layers: 1, pass: 'filterGradient', flops: 1e9, oursMs: 25, anchorMs: 12.5, ratio: 0.5, ratioMin: 0.4, ratioMax: 0.6, rounds: 3 },
             ],
           },
         ],
@@ -245,11 +245,16 @@ describe('the README block of the side-by-side artifact', () => {
     // 40 GFLOP/s of a 34.56 ceiling: 116%; 25 ms against 12.5 ms: twice as fast.
     expect(block).toContain('The largest layer (`128x14x14x32:3x3x32x64:s1:same`): our three passes at 116% of the SIMD ceiling below; the anchor (tuned, 1 thread) runs them 2.0x as fast as ours.');
     expect(block).toContain('dispatched to AVX2');
+    // Training runs the first layer's forward and filter gradient: here only the filter gradient
+    // was timed (25 vs 12.5 ms). Steps: 128 images at 1,000/s = 128 ms, at 800/s = 160 ms;
+    // 128 - 25 + 12.5 = 115.5 ms, and 160 / 115.5 = 1.385.
+    expect(block).toContain('train: 25 of our 128 ms per step and 13 of the anchor\'s 160 ms; with the anchor\'s convolution times, our step would take about 116 ms (1.39x the anchor\'s speed).');
     // An artifact from before the convolution table renders without it.
     writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify({ ...artifact, simdCeiling: undefined, networks: artifact.networks.map((n) => ({ ...n, convolutions: undefined })) }));
     const older = generators['perf-side-by-side'](dir) as string;
     expect(older).toContain('| standard | train | 1,000 | 800: **1.25x** (1.10-1.30) |');
     expect(older).not.toContain('layer (batch x input : filter)');
+    expect(older).not.toContain('fastest calls in a step');
     writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify({ ...artifact, networks: undefined }));
     expect(() => generators['perf-side-by-side'](dir)).toThrow(/docs\/perf\/side-by-side.json: not a side-by-side artifact/);
   });

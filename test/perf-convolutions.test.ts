@@ -19,10 +19,16 @@ describe('convolution specs', () => {
       '128x14x14x32:3x3x32x64:s1:same',
     ]);
     // resnet32 on 32x32x3: its stride-2 units and 1x1 shortcuts are layers of their own.
-    const resnet = networkConvolutions('resnet32', [32, 32, 3], 8).map(formatSpec);
-    expect(resnet).toContain('8x32x32x3:3x3x3x96:s1:same');
-    expect(resnet.some((s) => s.endsWith(':s2:same'))).toBe(true);
-    expect(new Set(resnet).size).toBe(resnet.length);
+    expect(networkConvolutions('small-cnn', [28, 28, 1], 128).map((c) => c.layers)).toEqual([1, 1]);
+    const resnet = networkConvolutions('resnet32', [32, 32, 3], 8);
+    const names = resnet.map(formatSpec);
+    expect(names).toContain('8x32x32x3:3x3x3x96:s1:same');
+    expect(names.some((s) => s.endsWith(':s2:same'))).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+    // 5 residual units of 2 convolutions per stage: the first stage's 10 layers share one shape.
+    expect(resnet.find((c) => formatSpec(c) === '8x32x32x96:3x3x96x96:s1:same')!.layers).toBe(10);
+    // 1 + 2 * 5 * 3 convolutions, 2 shortcut projections and the 1x1 classifier.
+    expect(resnet.reduce((n, c) => n + c.layers, 0)).toBe(34);
   });
 
   it('FLOPs and output sizes by hand', () => {
@@ -81,9 +87,9 @@ describe('timing a convolution alone', () => {
 describe('pairing the convolution rounds', () => {
   it('median ms per side; the ratio is anchor ms / ours ms per round, then the median', () => {
     const t = (ms: number) => [{ convolution: 'c', pass: 'forward' as const, ms }];
-    const s = summariseConvolutions([t(10), t(30), t(20)], [t(5), t(30), t(5)], new Map([['c', 1e9]]));
+    const s = summariseConvolutions([t(10), t(30), t(20)], [t(5), t(30), t(5)], new Map([['c', { flops: 1e9, layers: 2 }]]));
     expect(s).toHaveLength(1);
-    expect(s[0]).toMatchObject({ convolution: 'c', pass: 'forward', flops: 1e9, rounds: 3 });
+    expect(s[0]).toMatchObject({ convolution: 'c', layers: 2, pass: 'forward', flops: 1e9, rounds: 3 });
     expect(s[0]!.oursMs).toBeCloseTo(20);
     expect(s[0]!.anchorMs).toBeCloseTo(5);
     expect(s[0]!.ratio).toBeCloseTo(0.5); // rounds: 0.5, 1, 0.25

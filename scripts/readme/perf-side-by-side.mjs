@@ -57,7 +57,7 @@ function convolutionTable(n) {
   const timing = (flops, ms) => `${ms.toFixed(2)} ms (${(flops / ms / 1e6).toFixed(1)})`;
   const header = ['layer (batch x input : filter)', 'pass', 'ours, 1 core', ...comps.map((c) => `anchor ${anchorName(c.anchor)}`)];
   const rows = comps[0].cells.map((cell, i) => [
-    `\`${cell.convolution.replace(/:s1:same$/, '')}\``,
+    `\`${cell.convolution.replace(/:s1:same$/, '')}\`${cell.layers > 1 ? ` (${cell.layers} layers)` : ''}`,
     PASS_NAMES[cell.pass] ?? cell.pass,
     timing(cell.flops, cell.oursMs),
     ...comps.map((c) => `${timing(c.cells[i].flops, c.cells[i].anchorMs)}: ${ratio(c.cells[i])}`),
@@ -79,6 +79,48 @@ function largestLayerLine(n, ceiling) {
   return (
     `The largest layer (\`${largest}\`): our three passes at ${range(ofCeiling, (v) => `${Math.round(100 * v)}`)}% of the SIMD ceiling below; ` +
     `the anchor (${anchorName(comp.anchor)}) runs them ${range(anchorSpeed, (v) => v.toFixed(1))}x as fast as ours.`
+  );
+}
+
+/** Whether the artifact says how many layers each shape has (artifacts before it did not). */
+const comps0HaveLayers = (n) => n.convolutions[0].cells.every((c) => Number.isInteger(c.layers));
+
+/**
+ * The passes of each layer a step runs (a sequential network whose first layer takes the image):
+ * training needs no input gradient of the first layer, the input gradient no filter gradient.
+ */
+const STEP_PASSES = {
+  train: (first) => (first ? ['forward', 'filterGradient'] : ['forward', 'inputGradient', 'filterGradient']),
+  inputGradient: () => ['forward', 'inputGradient'],
+};
+
+/**
+ * What the convolutions' gap is worth in a whole step (standard operator, one core): the
+ * layers' fastest calls added up on each side, and the step ours would take with the anchor's.
+ */
+function stepShareLine(n) {
+  const comp = n.convolutions[0];
+  const steps = n.comparisons.find((c) => c.kind === 'one core' && c.anchor === comp.anchor);
+  const layers = [...new Set(comp.cells.map((c) => c.convolution))];
+  const parts = [];
+  for (const [step, passes] of Object.entries(STEP_PASSES)) {
+    const cell = steps?.cells.find((c) => c.operator === 'standard' && c.step === step);
+    if (!cell) continue;
+    const cells = comp.cells.filter((c) => passes(c.convolution === layers[0]).includes(c.pass));
+    const ours = cells.reduce((t, c) => t + c.layers * c.oursMs, 0);
+    const anchor = cells.reduce((t, c) => t + c.layers * c.anchorMs, 0);
+    const oursStep = (1000 * n.batch) / cell.ours;
+    const anchorStep = (1000 * n.batch) / cell.anchor;
+    const swapped = oursStep - ours + anchor;
+    parts.push(
+      `${STEP_NAMES[step]}: ${ours.toFixed(0)} of our ${oursStep.toFixed(0)} ms per step and ${anchor.toFixed(0)} of the anchor's ${anchorStep.toFixed(0)} ms; ` +
+        `with the anchor's convolution times, our step would take about ${swapped.toFixed(0)} ms (${(anchorStep / swapped).toFixed(2)}x the anchor's speed)`,
+    );
+  }
+  if (parts.length === 0) return undefined;
+  return (
+    `The convolutions' fastest calls in a step of the standard operator (batch ${n.batch}, every layer's passes once, against the medians ` +
+    `of the steps above; where our step runs layers again in its backward pass, as resnet32's residual units, ours is more): ${parts.join('; ')}.`
   );
 }
 
@@ -126,6 +168,8 @@ function render(a, file) {
     if (convs.length > 0) {
       lines.push('', `**${n.network}**'s convolution layers alone, each pass on its own (one core, ms of the fastest call, medians over the rounds; ratio > 1: ours faster):`, '', ...convs);
       if (a.simdCeiling) lines.push('', largestLayerLine(n, a.simdCeiling));
+      const share = comps0HaveLayers(n) ? stepShareLine(n) : undefined;
+      if (share) lines.push('', share);
     }
     lines.push('', allocatorLine(n));
   }

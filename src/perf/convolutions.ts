@@ -59,12 +59,13 @@ export function convolutionFlops(s: ConvolutionSpec): number {
 
 /**
  * The distinct convolution layers of `network` at `batch` (the standard operator: a decoupled
- * operator's convolution has the same shape), in the order the layers are built.
+ * operator's convolution has the same shape), in the order the layers are built, each with the
+ * number of layers of its shape.
  */
-export function networkConvolutions(network: string, inputShape: [number, number, number], batch: number): ConvolutionSpec[] {
+export function networkConvolutions(network: string, inputShape: [number, number, number], batch: number): Array<ConvolutionSpec & { layers: number }> {
   const model = buildModel(network, { inputShape, numClasses: 10, operator: 'standard', seed: 1 });
   try {
-    const specs = new Map<string, ConvolutionSpec>();
+    const specs = new Map<string, ConvolutionSpec & { layers: number }>();
     for (const layer of model.layers) {
       if (layer.getClassName() !== 'DecoupledConv2D') continue;
       const [, h, w, c] = layer.inputSpec?.[0]?.shape ?? (layer.input as tf.SymbolicTensor).shape;
@@ -72,7 +73,8 @@ export function networkConvolutions(network: string, inputShape: [number, number
       const config = layer.getConfig() as { strides: [number, number]; padding: 'same' | 'valid' };
       if (config.strides[0] !== config.strides[1]) continue; // not in our networks; the anchor takes one stride
       const spec: ConvolutionSpec = { input: [batch, h!, w!, c!], filter: [kh!, kw!, c!, co!], stride: config.strides[0], padding: config.padding };
-      specs.set(formatSpec(spec), spec);
+      const key = formatSpec(spec);
+      specs.set(key, { ...spec, layers: (specs.get(key)?.layers ?? 0) + 1 });
     }
     return [...specs.values()];
   } finally {

@@ -101,6 +101,8 @@ export function summarise(ours: Result[][], anchor: Result[][]): CellSummary[] {
 /** One convolution pass of a comparison: median ms of each side; ratio > 1: ours faster. */
 export interface ConvolutionSummary {
   convolution: string;
+  /** Layers of this shape in the network. */
+  layers: number;
   pass: string;
   /** FLOPs of one call. */
   flops: number;
@@ -114,14 +116,19 @@ export interface ConvolutionSummary {
 }
 
 /** Pairs each round's timings of a convolution pass (the same pairing as the steps'). */
-export function summariseConvolutions(ours: ConvolutionTiming[][], anchor: ConvolutionTiming[][], flops: Map<string, number>): ConvolutionSummary[] {
+export function summariseConvolutions(
+  ours: ConvolutionTiming[][],
+  anchor: ConvolutionTiming[][],
+  layers: Map<string, { flops: number; layers: number }>,
+): ConvolutionSummary[] {
   // As step results with a rate (1/ms), so that the steps' pairing and medians apply as they are.
   const asResults = (rounds: ConvolutionTiming[][]) =>
     rounds.map((round) => round.map((t) => ({ network: '', operator: t.convolution, step: t.pass, batch: 1, imagesPerSecond: 1 / t.ms })));
   return summarise(asResults(ours), asResults(anchor)).map((c) => ({
     convolution: c.operator,
+    layers: layers.get(c.operator)!.layers,
     pass: c.step,
-    flops: flops.get(c.operator)!,
+    flops: layers.get(c.operator)!.flops,
     oursMs: 1 / c.ours,
     anchorMs: 1 / c.anchor,
     ratio: c.ratio,
@@ -376,7 +383,7 @@ async function main(): Promise<void> {
         process.stderr.write(`  ${network} round ${round + 1}/${o.rounds}: ${convSpecs.length} convolution layers alone timed, SIMD ceiling ${ceilings.at(-1)!.registers.toFixed(1)} GFLOP/s\n`);
       }
     }
-    const flops = new Map(convSpecs.map((c) => [formatSpec(c), convolutionFlops(c)]));
+    const layers = new Map(convSpecs.map((c) => [formatSpec(c), { flops: convolutionFlops(c), layers: c.layers }]));
     reports.push({
       network,
       batch: o.batch,
@@ -387,7 +394,7 @@ async function main(): Promise<void> {
         ? {
             convolutions: convRuns
               .filter((r) => r.side === 'anchor')
-              .map((a) => ({ ours: 'ours-1', anchor: a.id, cells: summariseConvolutions(convTimed.get('ours-1')!, convTimed.get(a.id)!, flops) })),
+              .map((a) => ({ ours: 'ours-1', anchor: a.id, cells: summariseConvolutions(convTimed.get('ours-1')!, convTimed.get(a.id)!, layers) })),
           }
         : {}),
     });
