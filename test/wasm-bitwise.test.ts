@@ -5,7 +5,7 @@
 // single-channel input gradient against a float32 emulation, written here, of the
 // patch-gradient scatter it replaced (each patch's products added onto the image, output
 // pixels in raster order). The 2x2 max pooling is held to the cpu backend's bits (signed
-// zeros and NaN windows included) and to XNNPACK's values.
+// zeros and NaN windows included) and to XNNPACK's values; Tile to the backend's own Tile.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tf.js';
 import type { Tensor } from '../src/tf.js';
@@ -167,4 +167,41 @@ describe('replaced wasm kernels give the floats of the kernels they replaced', (
       tf.dispose([x, ours, own]);
     });
   }
+
+  // Tile (tile.ts): a copy, so the backend's bits, NaN payloads and signed zeros included; ranks
+  // 1-5, repetitions of 1 (axes copied as they are), zero-size inputs and outputs, and the
+  // int32 input that the backend's kernel keeps.
+  const SPECIAL = [NaN, -0, 0, Infinity, -Infinity, 1.5e-45, -3.4e38];
+  const TILES: Array<[number[], number[]]> = [
+    [[1, 1, 1, 96], [16, 32, 32, 1]],
+    [[3], [4]],
+    [[2, 3], [3, 2]],
+    [[2, 1, 3], [1, 4, 2]],
+    [[2, 3, 4], [1, 1, 1]],
+    [[2, 3, 4, 5, 2], [2, 1, 3, 1, 2]],
+    [[2, 3], [0, 2]],
+    [[0, 3], [2, 2]],
+  ];
+  for (const [shape, reps] of TILES) {
+    it(`Tile [${shape}] x [${reps}]: the backend's bits, nothing left on the heap`, () => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const data = Float32Array.from(seededUniform(size, seed++, -1, 1), (v, i) => (i % 5 === 0 ? SPECIAL[i % SPECIAL.length]! : v));
+      const x = tf.tensor(data, shape);
+      const backend = tf.backend() as unknown as { numDataIds(): number };
+      const before = backend.numDataIds();
+      const ours = tf.engine().runKernel('Tile', { x }, { reps } as never) as Tensor;
+      expect(backend.numDataIds(), 'only the output is new').toBe(before + 1);
+      const own = backendOwn('Tile', { x }, { reps });
+      expect(ours.shape).toEqual(own.shape);
+      expect(differingBits(ours.dataSync() as Float32Array, own.dataSync() as Float32Array)).toBe(0);
+      tf.dispose([x, ours, own]);
+    });
+  }
+  it('Tile of int32 values: the backend\'s own kernel', () => {
+    const x = tf.tensor([1, -2, 3, 2147483647], [2, 2], 'int32');
+    const t = tf.tile(x, [2, 3]);
+    expect(t.dtype).toBe('int32');
+    expect(Array.from(t.dataSync())).toEqual([1, -2, 1, -2, 1, -2, 3, 2147483647, 3, 2147483647, 3, 2147483647, 1, -2, 1, -2, 1, -2, 3, 2147483647, 3, 2147483647, 3, 2147483647]);
+    tf.dispose([x, t]);
+  });
 });

@@ -4,7 +4,8 @@
 // transposed operands, so that ordinary automatic differentiation trains on wasm fast;
 // Identity and same-type Cast share their input's data instead of copying it; the ReLU
 // gradient and a per-pixel scale's gradient run as one pass each (gradient-routes.ts); and the
-// per-channel sums and affine maps of batch normalisation (new kernels, see channel-stats.ts).
+// per-channel sums and affine maps of batch normalisation (new kernels, see channel-stats.ts);
+// Tile as block copies (batch norm's gradient tiles per-channel vectors, see tile.ts).
 // Installed by src/backend.ts when the wasm backend starts.
 import { tf } from '../tf.js';
 import { castConfig, identityConfig } from './aliasing.js';
@@ -20,6 +21,7 @@ import { checkWithoutSetting, WithoutSettingError } from './optional.js';
 import { pixelDotConfig } from './pixel-dot.js';
 import { reluGradConfig } from './relu-grad.js';
 import { routeGradients } from './gradient-routes.js';
+import { tileConfig } from './tile.js';
 import { kernelSelfTest } from './self-test.js';
 import { captureBuiltIns, guardAllocations } from './wasm-backend.js';
 
@@ -38,10 +40,11 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   pixelDotConfig,
   channelSumsConfig,
   channelAffineConfig,
+  tileConfig,
 ];
 
 /** Built-in wasm kernels our composites call. */
-const BUILT_INS_USED = ['Conv2D', 'MaxPool', 'Transpose', 'BatchMatMul', 'Multiply', 'Identity', 'Cast'] as const;
+const BUILT_INS_USED = ['Conv2D', 'MaxPool', 'Transpose', 'BatchMatMul', 'Multiply', 'Identity', 'Cast', 'Tile'] as const;
 
 /** Whether the kernels are installed, or why the backend's own kernels are kept. */
 export type WasmKernelStatus = { installed: true } | { installed: false; reason: string };
