@@ -70,10 +70,6 @@ function largestLayerLine(n, ceiling) {
   const comp = n.convolutions[0];
   const largest = comp.cells.reduce((a, b) => (b.flops > a.flops ? b : a)).convolution;
   const cells = comp.cells.filter((c) => c.convolution === largest);
-  const range = (xs, fmt) => {
-    const [lo, hi] = [fmt(Math.min(...xs)), fmt(Math.max(...xs))];
-    return lo === hi ? lo : `${lo}-${hi}`;
-  };
   const ofCeiling = cells.map((c) => c.flops / c.oursMs / 1e6 / ceiling.registers);
   const anchorSpeed = cells.map((c) => c.oursMs / c.anchorMs);
   return (
@@ -136,12 +132,14 @@ function ceilingLine(a) {
   );
 }
 
+/** "lo-hi" of the formatted extremes, or one value where they format the same. */
+function range(xs, fmt) {
+  const [lo, hi] = [fmt(Math.min(...xs)), fmt(Math.max(...xs))];
+  return lo === hi ? lo : `${lo}-${hi}`;
+}
+
 /** Whether the allocator setting took effect: the anchor's system time and page faults per step. */
 function allocatorLine(n) {
-  const range = (xs, fmt) => {
-    const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
-    return fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)}-${fmt(hi)}`;
-  };
   const parts = Object.entries(n.anchorRusage).map(
     ([id, cells]) =>
       `${anchorName(id)}: ${range(cells.map((c) => c.systemSeconds), (v) => v.toFixed(3))} s system time and ` +

@@ -255,9 +255,6 @@ def measure(network, operator, kind, a):
                        "minorFaults": statistics.median(faults)}}
 
 
-CONV_PASSES = ("forward", "inputGradient", "filterGradient")
-
-
 def parse_convolution(spec):
     """N x H x W x C : KH x KW x CIN x COUT : stride : padding, as src/perf/convolutions.ts writes it."""
     m = re.fullmatch(r"(\d+)x(\d+)x(\d+)x(\d+):(\d+)x(\d+)x(\d+)x(\d+):s(\d+):(same|valid)", spec)
@@ -269,9 +266,9 @@ def parse_convolution(spec):
 
 
 def measure_convolution(conv, a):
-    """One convolution layer alone: forward, dL/dx and dL/dw, each the fastest of `a.steps` timed
-    calls (as src/perf/convolutions.ts) (ATen's convolution and convolution_backward, which autograd calls), NCHW as the
-    anchor's networks run. TF's asymmetric 'same' padding is applied to the input beforehand
+    """One convolution layer alone: forward, dL/dx and dL/dw (ATen's convolution and
+    convolution_backward, which autograd calls), each the fastest of `a.steps` timed calls as in
+    src/perf/convolutions.ts, NCHW as the anchor's networks run. TF's asymmetric 'same' padding is applied to the input beforehand
     (untimed); symmetric padding is the convolution's own."""
     torch.manual_seed(a.seed)
     n, h, w, c = conv["input"]

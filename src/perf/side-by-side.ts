@@ -19,11 +19,10 @@ import { parseInteger, parseList, parsePositiveInteger } from '../cli/options.js
 import { UsageError } from '../errors.js';
 import { initBackend } from '../backend.js';
 import { checkOutputFile, writeFileAtomic } from '../io/atomic.js';
-import { DEFAULT_OPERATORS } from './program.js';
+import { DEFAULT_OPERATORS, NETWORK_INPUT_SHAPE } from './program.js';
 import { CLOCKS, median, type Clock } from './measure.js';
 import { STEP_KINDS } from './steps.js';
 import { convolutionFlops, formatSpec, networkConvolutions, type ConvolutionTiming } from './convolutions.js';
-import { NETWORK_INPUT_SHAPE } from './program.js';
 import type { SimdCeiling } from './simd-ceiling.js';
 
 interface Result {
