@@ -4,6 +4,7 @@
 import { UserError } from './errors.js';
 import { tf } from './tf.js';
 import { installWasmKernels, KernelsSettingError } from './wasm-kernels/index.js';
+import { optInKernels, WITH_ENV } from './wasm-kernels/optional.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -20,6 +21,13 @@ export interface BackendInfo {
   fastKernels: boolean;
   /** Why they were not, on wasm (turned off, or their self-test failed). */
   kernelNote?: string;
+  /** Opt-in kernels that run (DCNET_WASM_WITH): their results differ from the default ones in the last bits. */
+  optInKernels: string[];
+}
+
+/** The backend as results record it: its name, and any opt-in kernels (`wasm+winograd`). */
+export function backendLabel(info: Pick<BackendInfo, 'name' | 'optInKernels'>): string {
+  return [info.name, ...info.optInKernels].join('+');
 }
 
 /** What each backend needs installed, for error messages. */
@@ -135,8 +143,9 @@ export async function chooseBackend(request: string, start: BackendStarter = try
 export async function initBackend(request: string = 'auto'): Promise<BackendInfo> {
   if (current && (request === 'auto' || request === current.name)) return current;
   const { name, engineName } = await chooseBackend(request);
-  const info: BackendInfo = { name, engineName, description: '', fastKernels: false };
+  const info: BackendInfo = { name, engineName, description: '', fastKernels: false, optInKernels: [] };
   for (const hook of startHooks) info.fastKernels = (await hook(info)) || info.fastKernels;
+  if (info.fastKernels) info.optInKernels = optInKernels();
   info.description = describe(info);
   current = info;
   return info;
@@ -150,8 +159,9 @@ function describe(info: BackendInfo): string {
       return 'tensorflow (libtensorflow, CPU)';
     case 'wasm': {
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
+      const optIn = info.optInKernels.length > 0 ? `, opt-in ${info.optInKernels.join(', ')} (${WITH_ENV}; last bits differ from the default kernels)` : '';
       const kernels = info.fastKernels
-        ? 'fast training kernels'
+        ? `fast training kernels${optIn}`
         : `built-in kernels only${info.kernelNote ? `: ${info.kernelNote}` : ''}`;
       return `wasm (TF.js WebAssembly, XNNPACK, ${simd}, ${kernels})`;
     }

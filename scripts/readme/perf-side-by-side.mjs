@@ -1,11 +1,12 @@
 // README block `perf-side-by-side`: the side-by-side measurements against the PyTorch anchor,
 // rendered from the artifacts `npm run perf:side-by-side -- ... --save FILE` writes
 // (docs/perf/side-by-side.json: small-cnn, every anchor configuration and the whole machine;
-// docs/perf/side-by-side-paper.json, if present: cnn9 and resnet32).
+// docs/perf/side-by-side-paper.json, if present: cnn9 and resnet32; docs/perf/side-by-side-winograd.json,
+// if present: ours with the opt-in Winograd kernel, `--with winograd`).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SIDE_BY_SIDE_FILES = ['docs/perf/side-by-side.json', 'docs/perf/side-by-side-paper.json'];
+export const SIDE_BY_SIDE_FILES = ['docs/perf/side-by-side.json', 'docs/perf/side-by-side-paper.json', 'docs/perf/side-by-side-winograd.json'];
 
 const STEP_NAMES = { train: 'train', forward: 'forward', inputGradient: 'input gradient' };
 /** The passes of a convolution layer timed alone. */
@@ -35,11 +36,19 @@ function read(root, file, artifactError) {
   return a;
 }
 
+/** The opt-in kernels our runs had (`wasm+winograd`, `wasm+winograd-2-workers`): ", winograd" or "". */
+function optIn(n) {
+  const kernels = Object.entries(n.backends)
+    .filter(([id]) => id.startsWith('ours'))
+    .flatMap(([, b]) => b.replace(/-\d+-workers$/, '').split('+').slice(1));
+  return [...new Set(kernels)].map((k) => `, ${k}`).join('');
+}
+
 /** One table per network: a row per operator and step, a column per comparison. */
 function networkTable(n, kind) {
   const comps = n.comparisons.filter((c) => c.kind === kind);
   if (comps.length === 0) return [];
-  const oursLabel = kind === 'one core' ? 'ours, 1 core' : `ours, ${n.backends[comps[0].ours].match(/(\d+)-workers$/)?.[1] ?? '?'} workers`;
+  const oursLabel = (kind === 'one core' ? 'ours, 1 core' : `ours, ${n.backends[comps[0].ours].match(/(\d+)-workers$/)?.[1] ?? '?'} workers`) + optIn(n);
   const header = ['operator', 'step', `${oursLabel} (img/s)`, ...comps.map((c) => `anchor ${anchorName(c.anchor)}`)];
   const rows = comps[0].cells.map((cell, i) => [
     cell.operator,
@@ -159,9 +168,10 @@ function render(a, file) {
       `From [${file}](${file}).`,
   ];
   for (const n of a.networks) {
-    lines.push('', `**${n.network}**, one core against the anchor:`, '', ...networkTable(n, 'one core'));
+    const kernels = optIn(n) ? ` (ours with the opt-in kernels${optIn(n).replace(/^,/, ':')})` : '';
+    lines.push('', `**${n.network}**, one core against the anchor${kernels}:`, '', ...networkTable(n, 'one core'));
     const whole = networkTable(n, 'whole machine');
-    if (whole.length > 0) lines.push('', `**${n.network}**, the whole machine:`, '', ...whole);
+    if (whole.length > 0) lines.push('', `**${n.network}**, the whole machine${kernels}:`, '', ...whole);
     const convs = convolutionTable(n);
     if (convs.length > 0) {
       lines.push('', `**${n.network}**'s convolution layers alone, each pass on its own (one core, ms of the fastest call, medians over the rounds; ratio > 1: ours faster):`, '', ...convs);

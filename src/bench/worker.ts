@@ -1,6 +1,6 @@
 // A benchmark worker thread: one TF.js runtime, runs the cells the pool sends it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from '../backend.js';
+import { backendLabel, initBackend } from '../backend.js';
 import { VERSION } from '../version.js';
 import { loadRecordedPlugins } from '../../attacks/plugins.js';
 import { executeCell, handleBroadcast } from './executors.js';
@@ -14,7 +14,7 @@ let backend = '';
 await serveTasks(
   parentPort!,
   async () => {
-    backend = (await initBackend(setup.backend)).name;
+    backend = backendLabel(await initBackend(setup.backend));
     // The plugins the main process loaded and recorded, before any cell: a file changed
     // since (another sha256) fails the start, and the pool fails the run with that line.
     await loadRecordedPlugins(setup.plugins);

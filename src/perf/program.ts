@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { ARCHITECTURES } from '../../models/architectures.js';
 import { BACKEND_OPTION_HELP, startRuntime, UsageError } from '../cli/runtime.js';
+import { backendLabel } from '../backend.js';
 import { parseInteger, parseList, parsePositiveInteger } from '../cli/options.js';
 import { parseOperatorId } from '../ops/options.js';
 import { CLOCKS, measureCell, profileCell, type Clock, type PerfResult, type PerfSettings } from './measure.js';
@@ -102,7 +103,7 @@ export async function runPerf(
     const convolutions = o.convolutions.flatMap((spec) => timeConvolution(spec, { steps: o.steps, warmup: o.warmup, seed: o.seed, clock: o.clock }));
     print(
       o.json
-        ? `${JSON.stringify({ backend: info.name, convolutions })}\n`
+        ? `${JSON.stringify({ backend: backendLabel(info), convolutions })}\n`
         : `${convolutions.map((c) => `${c.convolution.padEnd(32)} ${c.pass.padEnd(15)} ${c.ms.toFixed(2).padStart(8)} ms`).join('\n')}\n`,
     );
     return [];
@@ -127,7 +128,7 @@ export async function runPerf(
   }
   const simdCeiling = o.profileSteps > 0 ? measureSimdCeiling({ clock: o.clock }) : undefined;
   if (o.json) {
-    print(`${JSON.stringify({ backend: info.name, results, ...(simdCeiling ? { simdCeiling } : {}) })}\n`);
+    print(`${JSON.stringify({ backend: backendLabel(info), results, ...(simdCeiling ? { simdCeiling } : {}) })}\n`);
   } else {
     print(formatTable(info.description, results, o));
     if (simdCeiling) print(formatProfiles(results, simdCeiling, o));

@@ -24,6 +24,7 @@ import { CLOCKS, median, type Clock } from './measure.js';
 import { STEP_KINDS } from './steps.js';
 import { convolutionFlops, formatSpec, networkConvolutions, type ConvolutionTiming } from './convolutions.js';
 import type { SimdCeiling } from './simd-ceiling.js';
+import { OPT_IN_KERNELS, WITH_ENV } from '../wasm-kernels/optional.js';
 
 interface Result {
   network: string;
@@ -230,6 +231,7 @@ interface Options {
   anchors: AnchorSpec[];
   workers: number;
   wholeMachine: boolean;
+  with?: string[];
   clock: Clock;
   python: string;
   json: boolean;
@@ -309,6 +311,11 @@ async function main(): Promise<void> {
     .option('--workers <n>', 'cores of the whole-machine comparison: our worker threads, the anchor threads', parsePositiveInteger('--workers'), cores)
     .option('--anchors <ids>', 'anchor configurations, allocator-threads (default: tuned and untuned, 1 thread and --workers threads)', parseAnchors)
     .option('--no-whole-machine', 'skip ours on --workers worker threads')
+    .option(
+      '--with <kernels>',
+      `our opt-in kernels (${Object.keys(OPT_IN_KERNELS).join(', ')}; sets ${WITH_ENV} for our runs, default none: results differ from the default kernels in the last bits)`,
+      parseList('--with', Object.keys(OPT_IN_KERNELS)),
+    )
     .option('--no-convolutions', "skip the network's convolution layers alone (each pass, ours on one core and the 1-thread anchors) and the SIMD ceiling")
     .addOption(new Option('--clock <clock>', 'wall: elapsed time; cpu: process CPU time (one-core runs only)').choices([...CLOCKS]).default('wall'))
     .option('--python <path>', 'Python with torch', '/usr/bin/python3')
@@ -318,6 +325,8 @@ async function main(): Promise<void> {
     .parse(process.argv)
     .opts<Options>();
   if (o.save) checkOutputFile(o.save, '--save');
+  // Our runs (child processes) inherit it; the parent's own backend below too.
+  process.env[WITH_ENV] = (o.with ?? []).join(',');
   const anchors = o.anchors ?? [...new Set([1, o.workers])].flatMap((t) => (['tuned', 'untuned'] as const).map((a) => ({ id: `${a}-${t}`, allocator: a, threads: t })));
   const wholeMachine = o.wholeMachine && o.workers > 1;
   if (wholeMachine && o.clock !== 'wall') throw new UsageError(`--clock ${o.clock} cannot time parallel workers: use --clock wall, or --no-whole-machine.`);

@@ -11,6 +11,8 @@ import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.j
 import { explicitPad, type ConvGeometry } from './conv-geometry.js';
 import { forwardTaps, singleChannelApplies, singleChannelConv } from './single-channel-conv.js';
 import { zeroPad } from './zero-pad.js';
+import { optInKernelOn } from './optional.js';
+import { winogradApplies, winogradConv2d } from './winograd-conv2d.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
 /** A valid convolution over an already padded input (inHeight/inWidth: the padded size). */
@@ -157,7 +159,7 @@ export function convolve(
     const shape = { batch, inHeight, inWidth, outHeight: out.height, outWidth: out.width };
     return singleChannelConv(s, padded, filter, shape, taps);
   }
-  return directConv2d(s, padded, filter, {
+  const shape: DirectConvShape = {
     batch,
     inHeight,
     inWidth,
@@ -169,5 +171,6 @@ export function convolve(
     filterWidth,
     strideHeight: strides[0],
     strideWidth: strides[1],
-  });
+  };
+  return optInKernelOn('winograd') && winogradApplies(shape) ? winogradConv2d(s, padded, filter, shape) : directConv2d(s, padded, filter, shape);
 }

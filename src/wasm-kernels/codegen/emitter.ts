@@ -134,6 +134,13 @@ export class WasmFunction {
   mul(): this {
     return this.op(0x6c);
   }
+  /** Unsigned division (the kernels' indices are non-negative). */
+  divU(): this {
+    return this.op(0x6e);
+  }
+  remU(): this {
+    return this.op(0x70);
+  }
   ltS(): this {
     return this.op(0x48);
   }
@@ -151,6 +158,25 @@ export class WasmFunction {
     this.op(0x04, 0x40);
     then();
     return this.op(0x0b);
+  }
+  /** A block: `br(d)` from inside, d levels up, jumps past its end. */
+  block(body: () => void): this {
+    this.op(0x02, 0x40);
+    body();
+    return this.op(0x0b);
+  }
+  /** A loop: `br(d)` from inside, d levels up, jumps back to its start. */
+  loop(body: () => void): this {
+    this.op(0x03, 0x40);
+    body();
+    return this.op(0x0b);
+  }
+  br(depth: number): this {
+    return this.op(0x0c, depth);
+  }
+  /** Pops an i32 condition: branches when it is non-zero. */
+  brIf(depth: number): this {
+    return this.op(0x0d, depth);
   }
   /** Adds the constant `n` to local `l`. */
   addTo(l: Local, n: number): this {

@@ -1,0 +1,230 @@
+// A 3x3, stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, 2016),
+// in generated wasm: each 2x2 block of output pixels is computed from a 4x4 input tile with 16
+// products per input/output channel pair instead of 36, so the matrix products (16 of them, one
+// per position of the transformed tile, [tiles x C] x [C x O]) do 2.25x fewer multiplications
+// than the direct kernel; the transforms are additions. It adds in another order than the
+// direct kernel (and through transformed values): results differ from it in the last bits, so
+// it runs only when asked for (`DCNET_WASM_WITH=winograd`, optional.ts), never under the
+// committed models and results.
+//
+// Tiles are processed in chunks (a chunk's transformed input and products stay in cache):
+// transform the chunk's input tiles, 16 matrix products with the register block the direct
+// kernel uses, transform back into the output.
+import { WasmFunction } from './codegen/emitter.js';
+import { multiplyAccumulate, registerBlock } from './codegen/register-block.js';
+import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
+import type { DirectConvShape } from './direct-conv2d.js';
+import type { KernelScope, TensorInfo } from './wasm-backend.js';
+
+/** Tiles per register block of the products (as the direct kernel's pixels). */
+const MR = 2;
+
+/** Output-channel vectors per register block (16 channels where they divide). */
+function vectorsPerBlock(outChannels: number): number {
+  return [4, 2, 1].find((nv) => (outChannels / 4) % nv === 0)!;
+}
+
+/**
+ * Whether F(2x2, 3x3) applies: a 3x3 filter at stride 1 over an already padded input, input
+ * and output channels in fours (the transforms run on 4 channels at a time) and an even output
+ * size (whole 2x2 blocks).
+ */
+export function winogradApplies(shape: DirectConvShape): boolean {
+  return (
+    shape.filterHeight === 3 &&
+    shape.filterWidth === 3 &&
+    shape.strideHeight === 1 &&
+    shape.strideWidth === 1 &&
+    shape.inChannels % 4 === 0 &&
+    shape.outChannels % 4 === 0 &&
+    shape.outHeight % 2 === 0 &&
+    shape.outWidth % 2 === 0 &&
+    shape.outHeight > 0 &&
+    shape.outWidth > 0
+  );
+}
+
+/** A chunk's transformed input (or products): 32-128 KiB measured the same on small-cnn's second layer. */
+const CHUNK_BYTES = 65536;
+
+/** Tiles per chunk: about 64 KiB of transformed input or products per chunk, even, >= 2. */
+function chunkTiles(shape: DirectConvShape): number {
+  const widest = Math.max(shape.inChannels, shape.outChannels);
+  return Math.max(MR, 2 * Math.floor(CHUNK_BYTES / (16 * 4 * widest) / 2));
+}
+
+/** y [N, OH, OW, O] of a valid 3x3 stride-1 convolution of the padded input. */
+export function winogradConv2d(s: KernelScope, xPadded: TensorInfo, filter: TensorInfo, shape: DirectConvShape): TensorInfo {
+  if (!winogradApplies(shape)) throw new Error('winogradConv2d: needs a 3x3 stride-1 filter, channels in fours and an even output size');
+  const nv = vectorsPerBlock(shape.outChannels);
+  const tiles = chunkTiles(shape);
+  const u = transformFilter(s, filter, 4 * nv);
+  const v = s.alloc([16, tiles + MR, shape.inChannels]);
+  const m = s.alloc([16, tiles + MR, shape.outChannels]);
+  const y = s.alloc([shape.batch, shape.outHeight, shape.outWidth, shape.outChannels]);
+  const kernel = generatedKernels(s.backend, shapeKey('winograd', { ...shape, tiles }), () => [emitWinograd(shape, nv, tiles)]);
+  const at = (t: TensorInfo) => heapAddress(s.backend, t);
+  kernel.winograd!(at(xPadded), at(u), at(y), at(v), at(m), shape.batch);
+  return y;
+}
+
+/**
+ * U = G g G^T for each input/output channel pair, G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2,
+ * -1/2, 1/2], [0, 0, 1]], laid out [16, O / width, C, width]: position xi's products read one
+ * output-channel block's slice contiguously. In float32 steps, as the kernel would.
+ */
+function transformFilter(s: KernelScope, filter: TensorInfo, width: number): TensorInfo {
+  const [, , c, o] = filter.shape as [number, number, number, number];
+  const out = s.alloc([16, o / width, c, width]);
+  const g = s.view(filter);
+  const u = s.view(out);
+  const f = Math.fround;
+  const tap = (i: number, j: number, ci: number, oi: number) => g[((i * 3 + j) * c + ci) * o + oi]!;
+  const gg = new Float32Array(12); // G g, 4x3
+  for (let ci = 0; ci < c; ci++) {
+    for (let oi = 0; oi < o; oi++) {
+      for (let j = 0; j < 3; j++) {
+        const [a, b, d] = [tap(0, j, ci, oi), tap(1, j, ci, oi), tap(2, j, ci, oi)];
+        gg[j] = a;
+        gg[3 + j] = f(f(f(a + b) + d) * 0.5);
+        gg[6 + j] = f(f(f(a - b) + d) * 0.5);
+        gg[9 + j] = d;
+      }
+      const block = Math.floor(oi / width);
+      for (let i = 0; i < 4; i++) {
+        const [a, b, d] = [gg[i * 3]!, gg[i * 3 + 1]!, gg[i * 3 + 2]!];
+        const row = [a, f(f(f(a + b) + d) * 0.5), f(f(f(a - b) + d) * 0.5), d];
+        for (let j = 0; j < 4; j++) u[(((i * 4 + j) * (o / width) + block) * c + ci) * width + (oi % width)] = row[j]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** winograd(x, u, y, v, m, images): v and m are scratch for one chunk of tiles. */
+function emitWinograd(shape: DirectConvShape, nv: number, tiles: number): WasmFunction {
+  const f = new WasmFunction('winograd', 6);
+  const [x, u, y, v, m, images] = [f.param(0), f.param(1), f.param(2), f.param(3), f.param(4), f.param(5)];
+  const { inWidth: wp, inHeight: hp, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o } = shape;
+  const [th, tw] = [oh / 2, ow / 2];
+  const [total, first, count, k, tile, at, to, cv, xi, ob, pair, uAt, vAt, mAt, ch] = f.locals('i32', 15);
+  const d = f.locals('v128', 4);
+  const t = f.locals('v128', 16);
+  const width = 4 * nv;
+  const block = registerBlock(f, MR, nv);
+
+  /** at = the byte address of tile `tile`'s top-left pixel in an image of rows x cols x chans. */
+  const tileAddress = (base: typeof x, rows: number, cols: number, chans: number) => {
+    // image n = tile / (th*tw); ty, tx within it; pixel (n, 2ty, 2tx)
+    f.get(tile).i32(th * tw).divU().i32(rows * cols * chans * 4).mul();
+    f.get(tile).i32(th * tw).remU().i32(tw).divU().i32(2 * cols * chans * 4).mul().add();
+    f.get(tile).i32(tw).remU().i32(2 * chans * 4).mul().add();
+    f.get(base).add().set(at);
+  };
+
+  f.get(images).i32(th * tw).mul().set(total);
+  f.i32(0).set(first);
+  f.block(() =>
+    f.loop(() => {
+      f.get(first).get(total).geS().brIf(1);
+      f.get(total).get(first).sub().set(count);
+      f.i32(tiles).get(count).ltS().ifThen(() => f.i32(tiles).set(count));
+
+      // Input transform, 4 channels at a time: V[xi][k] = B^T d B, B^T = [[1, 0, -1, 0],
+      // [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]] (each row's columns first, then the rows).
+      f.repeat(k, count, () => {
+        f.get(first).get(k).add().set(tile);
+        tileAddress(x, hp, wp, c);
+        f.get(k).i32(c * 4).mul().get(v).add().set(to);
+        f.repeat(cv, c / 4, () => {
+          for (let i = 0; i < 4; i++) {
+            for (let j = 0; j < 4; j++) f.get(at).v128Load((i * wp + j) * c * 4).set(d[j]!);
+            combine(f, d, t.slice(i * 4, i * 4 + 4), INPUT_ROWS);
+          }
+          for (let j = 0; j < 4; j++) {
+            const column = [t[j]!, t[4 + j]!, t[8 + j]!, t[12 + j]!];
+            for (let i = 0; i < 4; i++) {
+              f.get(to);
+              INPUT_ROWS[i]!(f, column);
+              f.v128Store(((i * 4 + j) * (tiles + MR)) * c * 4);
+            }
+          }
+          f.addTo(at, 16).addTo(to, 16);
+        });
+      });
+
+      // The 16 products M[xi] = V[xi] U[xi] ([count x C] x [C x O]), MR tiles x width channels a block.
+      f.repeat(xi, 16, () => {
+        f.repeat(ob, o / width, () => {
+          f.repeat(pair, Math.ceil(tiles / MR), () => {
+            f.get(pair).i32(MR).mul().get(count).ltS();
+            f.ifThen(() => {
+              for (const acc of block.acc) f.f32x4Const(0).set(acc);
+              // vAt = v + (xi*(tiles+MR) + pair*MR)*c*4; uAt = u + (xi*(O/width) + ob)*c*width*4
+              f.get(xi).i32((tiles + MR) * c * 4).mul().get(pair).i32(MR * c * 4).mul().add().get(v).add().set(vAt);
+              f.get(xi).i32(o * c * 4).mul().get(ob).i32(c * width * 4).mul().add().get(u).add().set(uAt);
+              f.repeat(ch, c, () => {
+                multiplyAccumulate(f, block, uAt, vAt, c * 4);
+                f.addTo(vAt, 4).addTo(uAt, width * 4);
+              });
+              f.get(xi).i32((tiles + MR) * o * 4).mul().get(pair).i32(MR * o * 4).mul().add();
+              f.get(ob).i32(width * 4).mul().add().get(m).add().set(mAt);
+              for (let r = 0; r < MR; r++) {
+                for (let vv = 0; vv < nv; vv++) f.get(mAt).get(block.acc[r * nv + vv]!).v128Store(r * o * 4 + vv * 16);
+              }
+            });
+          });
+        });
+      });
+
+      // Output transform, 4 channels at a time: Y = A^T M A, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]].
+      f.repeat(k, count, () => {
+        f.get(first).get(k).add().set(tile);
+        tileAddress(y, oh, ow, o);
+        f.get(k).i32(o * 4).mul().get(m).add().set(to);
+        f.repeat(cv, o / 4, () => {
+          for (let i = 0; i < 4; i++) {
+            for (let j = 0; j < 4; j++) f.get(to).v128Load(((i * 4 + j) * (tiles + MR)) * o * 4).set(d[j]!);
+            combine(f, d, t.slice(i * 2, i * 2 + 2), OUTPUT_ROWS);
+          }
+          for (let j = 0; j < 2; j++) {
+            const column = [t[j]!, t[2 + j]!, t[4 + j]!, t[6 + j]!];
+            for (let i = 0; i < 2; i++) {
+              f.get(at);
+              OUTPUT_ROWS[i]!(f, column);
+              f.v128Store((i * ow + j) * o * 4);
+            }
+          }
+          f.addTo(at, 16).addTo(to, 16);
+        });
+      });
+
+      f.addTo(first, tiles).br(0);
+    }),
+  );
+  return f;
+}
+
+type Row = (f: WasmFunction, d: readonly ReturnType<WasmFunction['local']>[]) => void;
+
+/** B^T's rows: d0 - d2, d1 + d2, d2 - d1, d1 - d3. */
+const INPUT_ROWS: Row[] = [
+  (f, d) => f.get(d[0]!).get(d[2]!).f32x4Sub(),
+  (f, d) => f.get(d[1]!).get(d[2]!).f32x4Add(),
+  (f, d) => f.get(d[2]!).get(d[1]!).f32x4Sub(),
+  (f, d) => f.get(d[1]!).get(d[3]!).f32x4Sub(),
+];
+
+/** A^T's rows: (d0 + d1) + d2, (d1 - d2) - d3. */
+const OUTPUT_ROWS: Row[] = [
+  (f, d) => f.get(d[0]!).get(d[1]!).f32x4Add().get(d[2]!).f32x4Add(),
+  (f, d) => f.get(d[1]!).get(d[2]!).f32x4Sub().get(d[3]!).f32x4Sub(),
+];
+
+/** out[r] = rows[r](d) for each row. */
+function combine(f: WasmFunction, d: readonly ReturnType<WasmFunction['local']>[], out: readonly ReturnType<WasmFunction['local']>[], rows: Row[]): void {
+  rows.forEach((row, r) => {
+    row(f, d);
+    f.set(out[r]!);
+  });
+}
