@@ -160,6 +160,7 @@ describe('side-by-side bookkeeping', () => {
       [['--anchors', 'fast-1'], /^perf:side-by-side: Invalid anchor 'fast-1' in --anchors: give allocator-threads, e\.g\. tuned-1,untuned-2\.$/],
       [['--python', '/usr/bin/false'], /^perf:side-by-side: '\/usr\/bin\/false' cannot import torch: install Debian's PyTorch \(apt-get install python3-torch\)/],
       [['--clock', 'cpu', '--workers', '2'], /^perf:side-by-side: --clock cpu cannot time parallel workers: use --clock wall, or --no-whole-machine\.$/],
+      [['--with', 'fft'], /^perf:side-by-side: Invalid --with value 'fft'\. Valid values: winograd\.$/],
     ] as const) {
       const out = run([...args]);
       expect(out.status).toBe(2);
@@ -257,5 +258,25 @@ describe('the README block of the side-by-side artifact', () => {
     expect(older).not.toContain('fastest calls in a step');
     writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify({ ...artifact, networks: undefined }));
     expect(() => generators['perf-side-by-side'](dir)).toThrow(/docs\/perf\/side-by-side.json: not a side-by-side artifact/);
+  });
+
+  it('renders a run with opt-in kernels (--with winograd) as its own section, its kernels in the labels', async () => {
+    // @ts-expect-error: plain ESM script without type declarations
+    const { generators } = await import('../scripts/readme/blocks.mjs');
+    const dir = mkdtempSync(join(root, 'readme-'));
+    mkdirSync(join(dir, 'docs/perf'), { recursive: true });
+    writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify(artifact));
+    const [network] = artifact.networks;
+    const backends = { ...network!.backends, 'ours-1': 'wasm+winograd', 'ours-2': 'wasm+winograd-2-workers' };
+    const withWinograd = { ...artifact, command: 'npm run perf:side-by-side -- --with winograd', networks: [{ ...network, backends, convolutions: undefined }] };
+    writeFileSync(join(dir, 'docs/perf/side-by-side-winograd.json'), JSON.stringify(withWinograd));
+    const block = generators['perf-side-by-side'](dir) as string;
+    const [plain, winograd] = block.split('From [docs/perf/side-by-side-winograd.json]');
+    expect(plain).toContain('| operator | step | ours, 1 core (img/s) | anchor tuned, 1 thread |');
+    expect(plain).not.toContain('winograd (img/s)');
+    expect(winograd).toContain('**small-cnn**, one core against the anchor (ours with the opt-in kernels: winograd):');
+    expect(winograd).toContain('| operator | step | ours, 1 core, winograd (img/s) | anchor tuned, 1 thread |');
+    expect(winograd).toContain('| operator | step | ours, 2 workers, winograd (img/s) | anchor tuned, 2 threads |');
+    expect(winograd).toContain('| standard | train | 1,000 | 800: **1.25x** (1.10-1.30) |');
   });
 });
