@@ -25,43 +25,23 @@ interface Case {
   padding: 'same' | 'valid';
 }
 
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
 /** TF.js's padding: the total split with the smaller half on top / left. */
 function padBefore(size: number, k: number, padding: 'same' | 'valid'): [number, number] {
   if (padding === 'valid') return [size - k + 1, 0];
   return [size, Math.floor(Math.max(k - 1, 0) / 2)];
 }
 
-/** y = x (*) w in float64, stride 1. */
-function referenceForward(x: Float32Array, w: Float32Array, c: Case): Float64Array {
-  const [n, h, wd, ci] = c.x;
-  const [kh, kw, , co] = c.filter;
+/**
+ * Every tap of every output pixel (stride 1) that lands inside the image: visit(output pixel,
+ * filter tap, input pixel), each a flat index without channels.
+ */
+function eachTap(c: Case, visit: (out: number, tap: number, at: number) => void): void {
+  const [n, h, wd] = c.x;
+  const [kh, kw] = c.filter;
   const [oh, top] = padBefore(h, kh, c.padding);
   const [ow, left] = padBefore(wd, kw, c.padding);
-  const y = new Float64Array(n * oh * ow * co);
-  for (let b = 0; b < n; b++)
-    for (let p = 0; p < oh; p++)
-      for (let q = 0; q < ow; q++)
-        for (let o = 0; o < co; o++) {
-          let s = 0;
-          for (let i = 0; i < kh; i++)
-            for (let j = 0; j < kw; j++) {
-              const r = p + i - top;
-              const col = q + j - left;
-              if (r < 0 || r >= h || col < 0 || col >= wd) continue;
-              for (let k = 0; k < ci; k++) s += x[((b * h + r) * wd + col) * ci + k]! * w[((i * kw + j) * ci + k) * co + o]!;
-            }
-          y[((b * oh + p) * ow + q) * co + o] = s;
-        }
-  return y;
-}
-
-/** dL/dx of sum(y * dy) in float64: each output pixel's dy spread back over its taps. */
-function referenceInputGradient(dy: Float32Array, w: Float32Array, c: Case): Float64Array {
-  const [n, h, wd, ci] = c.x;
-  const [kh, kw, , co] = c.filter;
-  const [oh, top] = padBefore(h, kh, c.padding);
-  const [ow, left] = padBefore(wd, kw, c.padding);
-  const dx = new Float64Array(n * h * wd * ci);
   for (let b = 0; b < n; b++)
     for (let p = 0; p < oh; p++)
       for (let q = 0; q < ow; q++)
@@ -69,13 +49,27 @@ function referenceInputGradient(dy: Float32Array, w: Float32Array, c: Case): Flo
           for (let j = 0; j < kw; j++) {
             const r = p + i - top;
             const col = q + j - left;
-            if (r < 0 || r >= h || col < 0 || col >= wd) continue;
-            for (let k = 0; k < ci; k++) {
-              let s = 0;
-              for (let o = 0; o < co; o++) s += dy[((b * oh + p) * ow + q) * co + o]! * w[((i * kw + j) * ci + k) * co + o]!;
-              dx[((b * h + r) * wd + col) * ci + k] += s;
-            }
+            if (r >= 0 && r < h && col >= 0 && col < wd) visit((b * oh + p) * ow + q, i * kw + j, (b * h + r) * wd + col);
           }
+}
+
+/** y = x (*) w in float64. */
+function referenceForward(x: Float32Array, w: Float32Array, c: Case): Float64Array {
+  const [ci, co] = [c.x[3], c.filter[3]];
+  const y = new Float64Array(size(outShape(c)));
+  eachTap(c, (out, tap, at) => {
+    for (let o = 0; o < co; o++) for (let k = 0; k < ci; k++) y[out * co + o] += x[at * ci + k]! * w[(tap * ci + k) * co + o]!;
+  });
+  return y;
+}
+
+/** dL/dx of sum(y * dy) in float64: each output pixel's dy spread back over its taps. */
+function referenceInputGradient(dy: Float32Array, w: Float32Array, c: Case): Float64Array {
+  const [ci, co] = [c.x[3], c.filter[3]];
+  const dx = new Float64Array(size(c.x));
+  eachTap(c, (out, tap, at) => {
+    for (let k = 0; k < ci; k++) for (let o = 0; o < co; o++) dx[at * ci + k] += dy[out * co + o]! * w[(tap * ci + k) * co + o]!;
+  });
   return dx;
 }
 
@@ -99,7 +93,6 @@ async function convolve(backend: string, winograd: boolean, x: Float32Array, w: 
   }
 }
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 let seed = 9100;
 
 describe('Winograd F(2x2, 3x3) convolution (DCNET_WASM_WITH=winograd)', () => {

@@ -10,7 +10,7 @@
 // Tiles are processed in chunks (a chunk's transformed input and products stay in cache):
 // transform the chunk's input tiles, 16 matrix products with the register block the direct
 // kernel uses, transform back into the output.
-import { WasmFunction } from './codegen/emitter.js';
+import { WasmFunction, type Local } from './codegen/emitter.js';
 import { multiplyAccumulate, registerBlock } from './codegen/register-block.js';
 import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import type { DirectConvShape } from './direct-conv2d.js';
@@ -113,13 +113,40 @@ function emitWinograd(shape: DirectConvShape, nv: number, tiles: number): WasmFu
   const width = 4 * nv;
   const block = registerBlock(f, MR, nv);
 
-  /** at = the byte address of tile `tile`'s top-left pixel in an image of rows x cols x chans. */
-  const tileAddress = (base: typeof x, rows: number, cols: number, chans: number) => {
-    // image n = tile / (th*tw); ty, tx within it; pixel (n, 2ty, 2tx)
-    f.get(tile).i32(th * tw).divU().i32(rows * cols * chans * 4).mul();
-    f.get(tile).i32(th * tw).remU().i32(tw).divU().i32(2 * cols * chans * 4).mul().add();
-    f.get(tile).i32(tw).remU().i32(2 * chans * 4).mul().add();
-    f.get(base).add().set(at);
+  /**
+   * For each tile k of the chunk and each 4 channels: `at` at them in the image (the tile's
+   * top-left pixel; images of rows x cols x chans), `to` at tile k's row of the chunk's scratch.
+   */
+  const eachTileVector = (image: Local, [rows, cols, chans]: [number, number, number], scratch: Local, body: () => void) => {
+    f.repeat(k, count, () => {
+      // tile = first + k: image tile / (th*tw), then ty, tx within it; pixel (2ty, 2tx)
+      f.get(first).get(k).add().set(tile);
+      f.get(tile).i32(th * tw).divU().i32(rows * cols * chans * 4).mul();
+      f.get(tile).i32(th * tw).remU().i32(tw).divU().i32(2 * cols * chans * 4).mul().add();
+      f.get(tile).i32(tw).remU().i32(2 * chans * 4).mul().add();
+      f.get(image).add().set(at);
+      f.get(k).i32(chans * 4).mul().get(scratch).add().set(to);
+      f.repeat(cv, chans / 4, () => {
+        body();
+        f.addTo(at, 16).addTo(to, 16);
+      });
+    });
+  };
+
+  /**
+   * R d R^T of a 4x4 block d (element (i, j) pushed by `load`), R's rows `rows`: each row's
+   * columns first, then the rows; `store(i, j, value)` writes element (i, j), pushed by value().
+   */
+  const transform = (rows: Row[], load: (i: number, j: number) => WasmFunction, store: (i: number, j: number, value: () => void) => void) => {
+    const n = rows.length;
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 4; j++) load(i, j).set(d[j]!);
+      combine(f, d, t.slice(i * n, i * n + n), rows);
+    }
+    for (let j = 0; j < n; j++) {
+      const column = [0, 1, 2, 3].map((i) => t[i * n + j]!);
+      for (let i = 0; i < n; i++) store(i, j, () => rows[i]!(f, column));
+    }
   };
 
   f.get(images).i32(th * tw).mul().set(total);
@@ -131,27 +158,18 @@ function emitWinograd(shape: DirectConvShape, nv: number, tiles: number): WasmFu
       f.i32(tiles).get(count).ltS().ifThen(() => f.i32(tiles).set(count));
 
       // Input transform, 4 channels at a time: V[xi][k] = B^T d B, B^T = [[1, 0, -1, 0],
-      // [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]] (each row's columns first, then the rows).
-      f.repeat(k, count, () => {
-        f.get(first).get(k).add().set(tile);
-        tileAddress(x, hp, wp, c);
-        f.get(k).i32(c * 4).mul().get(v).add().set(to);
-        f.repeat(cv, c / 4, () => {
-          for (let i = 0; i < 4; i++) {
-            for (let j = 0; j < 4; j++) f.get(at).v128Load((i * wp + j) * c * 4).set(d[j]!);
-            combine(f, d, t.slice(i * 4, i * 4 + 4), INPUT_ROWS);
-          }
-          for (let j = 0; j < 4; j++) {
-            const column = [t[j]!, t[4 + j]!, t[8 + j]!, t[12 + j]!];
-            for (let i = 0; i < 4; i++) {
-              f.get(to);
-              INPUT_ROWS[i]!(f, column);
-              f.v128Store(((i * 4 + j) * (tiles + MR)) * c * 4);
-            }
-          }
-          f.addTo(at, 16).addTo(to, 16);
-        });
-      });
+      // [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
+      eachTileVector(x, [hp, wp, c], v, () =>
+        transform(
+          INPUT_ROWS,
+          (i, j) => f.get(at).v128Load((i * wp + j) * c * 4),
+          (i, j, value) => {
+            f.get(to);
+            value();
+            f.v128Store((i * 4 + j) * (tiles + MR) * c * 4);
+          },
+        ),
+      );
 
       // The 16 products M[xi] = V[xi] U[xi] ([count x C] x [C x O]), MR tiles x width channels a block.
       f.repeat(xi, 16, () => {
@@ -178,26 +196,17 @@ function emitWinograd(shape: DirectConvShape, nv: number, tiles: number): WasmFu
       });
 
       // Output transform, 4 channels at a time: Y = A^T M A, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]].
-      f.repeat(k, count, () => {
-        f.get(first).get(k).add().set(tile);
-        tileAddress(y, oh, ow, o);
-        f.get(k).i32(o * 4).mul().get(m).add().set(to);
-        f.repeat(cv, o / 4, () => {
-          for (let i = 0; i < 4; i++) {
-            for (let j = 0; j < 4; j++) f.get(to).v128Load(((i * 4 + j) * (tiles + MR)) * o * 4).set(d[j]!);
-            combine(f, d, t.slice(i * 2, i * 2 + 2), OUTPUT_ROWS);
-          }
-          for (let j = 0; j < 2; j++) {
-            const column = [t[j]!, t[2 + j]!, t[4 + j]!, t[6 + j]!];
-            for (let i = 0; i < 2; i++) {
-              f.get(at);
-              OUTPUT_ROWS[i]!(f, column);
-              f.v128Store((i * ow + j) * o * 4);
-            }
-          }
-          f.addTo(at, 16).addTo(to, 16);
-        });
-      });
+      eachTileVector(y, [oh, ow, o], m, () =>
+        transform(
+          OUTPUT_ROWS,
+          (i, j) => f.get(to).v128Load((i * 4 + j) * (tiles + MR) * o * 4),
+          (i, j, value) => {
+            f.get(at);
+            value();
+            f.v128Store((i * ow + j) * o * 4);
+          },
+        ),
+      );
 
       f.addTo(first, tiles).br(0);
     }),
@@ -205,7 +214,7 @@ function emitWinograd(shape: DirectConvShape, nv: number, tiles: number): WasmFu
   return f;
 }
 
-type Row = (f: WasmFunction, d: readonly ReturnType<WasmFunction['local']>[]) => void;
+type Row = (f: WasmFunction, d: readonly Local[]) => void;
 
 /** B^T's rows: d0 - d2, d1 + d2, d2 - d1, d1 - d3. */
 const INPUT_ROWS: Row[] = [
@@ -222,7 +231,7 @@ const OUTPUT_ROWS: Row[] = [
 ];
 
 /** out[r] = rows[r](d) for each row. */
-function combine(f: WasmFunction, d: readonly ReturnType<WasmFunction['local']>[], out: readonly ReturnType<WasmFunction['local']>[], rows: Row[]): void {
+function combine(f: WasmFunction, d: readonly Local[], out: readonly Local[], rows: Row[]): void {
   rows.forEach((row, r) => {
     row(f, d);
     f.set(out[r]!);
