@@ -30,6 +30,15 @@ export function backendLabel(info: Pick<BackendInfo, 'name' | 'optInKernels'>): 
   return [info.name, ...info.optInKernels].join('+');
 }
 
+/**
+ * The engine's backend as evaluation results and checkpoints record it: its engine name, and
+ * the opt-in kernels that run on it now (`wasm+winograd`), whose floats differ from the default's.
+ */
+export function engineBackendLabel(): string {
+  const engine = tf.getBackend();
+  return engine === 'wasm' && current?.fastKernels ? backendLabel({ name: 'wasm', optInKernels: optInKernels() }) : engine;
+}
+
 /** What each backend needs installed, for error messages. */
 const INSTALL_HINT: Record<BackendName, string> = {
   'tensorflow-gpu':

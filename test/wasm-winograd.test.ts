@@ -9,6 +9,7 @@ import { tf } from '../src/tf.js';
 import type { Tensor } from '../src/tf.js';
 import { backendLabel, initBackend } from '../src/backend.js';
 import { onBackend } from '../src/eval/cross-backend.js';
+import { evaluate } from '../src/eval/index.js';
 import { buildModel } from '../models/architectures.js';
 import { makeStep, randomBatch } from '../src/perf/steps.js';
 import { turnOn } from '../src/wasm-kernels/optional.js';
@@ -213,6 +214,15 @@ describe('DCNET_WASM_WITH', () => {
     const r = info('winograd,fft');
     expect(r.status).not.toBe(0);
     expect(r.stderr.trim()).toBe("dcnet: Invalid DCNET_WASM_WITH entry 'fft'. Valid values (comma-separated): winograd.");
+  });
+
+  it('evaluation results (and their checkpoints) record the backend with the opt-in kernels that ran', async () => {
+    const logits = (x: Tensor) => tf.tidy(() => tf.concat([tf.reshape(x, [x.shape[0]!, 1]), tf.neg(tf.reshape(x, [x.shape[0]!, 1]))], 1) as tf.Tensor2D);
+    const run = () => evaluate({ logits, images: new Float32Array([0.2, 0.8]), labels: new Int32Array([0, 1]), shape: [1, 1, 1], attacks: [{ name: 'fgsm', epsilons: [0.1] }], checks: false });
+    turnOn(['winograd']);
+    expect((await run()).backend).toBe('wasm+winograd');
+    turnOn([]);
+    expect((await run()).backend).toBe('wasm');
   });
 
   it('the backend says it runs, and results record it in their backend label', () => {

@@ -2,6 +2,7 @@
 // outcomes into the field's accuracies, worst cases and sanity checks.
 import { tf } from '../tf.js';
 import { VERSION } from '../version.js';
+import { engineBackendLabel } from '../backend.js';
 import { AttackError, pluginOfAttack } from '../../attacks/index.js';
 import { worstCase } from './aggregate.js';
 import { evaluateBatch, LARGE_EPS, type BatchOutcome, type TransferCache } from './batch.js';
@@ -103,7 +104,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const saved = opts.checkpoint
     ? openCheckpoint(opts.checkpoint, {
         version: VERSION,
-        backend: tf.getBackend(),
+        backend: engineBackendLabel(),
         model: opts.name ?? 'model',
         source: opts.source?.name ?? null,
         ...(opts.extraSources?.length ? { extraSources: opts.extraSources.map((r) => r.name ?? null) } : {}),
@@ -246,7 +247,7 @@ function assemble(opts: EvaluateOptions, col: Collected): EvaluationResult {
   if (minimalEps) checks.push(reachesChance(minimalEps, first.numClasses));
   const result: EvaluationResult = {
     version: VERSION,
-    backend: tf.getBackend(),
+    backend: engineBackendLabel(),
     model: opts.name ?? 'model',
     n,
     seed: col.seed,
