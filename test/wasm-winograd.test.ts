@@ -98,7 +98,7 @@ let seed = 9100;
 
 describe('Winograd F(2x2, 3x3) convolution (DCNET_WASM_WITH=winograd)', () => {
   const APPLIES: Case[] = [
-    // small-cnn's second layer at batch 5: 245 tiles, chunks of 16 and an odd last chunk
+    // small-cnn's second layer at batch 5: 245 tiles, chunks of 32 and an odd last chunk
     { x: [5, 14, 14, 32], filter: [3, 3, 32, 64], padding: 'same' },
     { x: [1, 6, 8, 8], filter: [3, 3, 8, 4], padding: 'same' },
     // valid: 8 x 10 outputs; the input gradient pads dy by 2

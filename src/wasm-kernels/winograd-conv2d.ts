@@ -44,25 +44,23 @@ export function winogradApplies(shape: DirectConvShape): boolean {
   );
 }
 
-/** A chunk's transformed input (or products): 32-128 KiB measured the same on small-cnn's second layer. */
-const CHUNK_BYTES = 65536;
-
-/** Tiles per chunk: about 64 KiB of transformed input or products per chunk, even, >= 2. */
-function chunkTiles(shape: DirectConvShape): number {
-  const widest = Math.max(shape.inChannels, shape.outChannels);
-  return Math.max(MR, 2 * Math.floor(CHUNK_BYTES / (16 * 4 * widest) / 2));
-}
+/**
+ * Tiles per chunk: 32 measured best or within noise of it from small-cnn's second layer to
+ * cnn9's and resnet32's (16-128 tried; fewer re-read the transformed filter more often, more
+ * push a chunk's V and M out of cache).
+ */
+const CHUNK_TILES = 32;
 
 /** y [N, OH, OW, O] of a valid 3x3 stride-1 convolution of the padded input. */
 export function winogradConv2d(s: KernelScope, xPadded: TensorInfo, filter: TensorInfo, shape: DirectConvShape): TensorInfo {
   if (!winogradApplies(shape)) throw new Error('winogradConv2d: needs a 3x3 stride-1 filter, channels in fours and an even output size');
   const nv = vectorsPerBlock(shape.outChannels);
-  const tiles = chunkTiles(shape);
+  const tiles = CHUNK_TILES;
   const u = transformFilter(s, filter, 4 * nv);
   const v = s.alloc([16, tiles + MR, shape.inChannels]);
   const m = s.alloc([16, tiles + MR, shape.outChannels]);
   const y = s.alloc([shape.batch, shape.outHeight, shape.outWidth, shape.outChannels]);
-  const kernel = generatedKernels(s.backend, shapeKey('winograd', { ...shape, tiles }), () => [emitWinograd(shape, nv, tiles)]);
+  const kernel = generatedKernels(s.backend, shapeKey('winograd', shape), () => [emitWinograd(shape, nv, tiles)]);
   const at = (t: TensorInfo) => heapAddress(s.backend, t);
   kernel.winograd!(at(xPadded), at(u), at(y), at(v), at(m), shape.batch);
   return y;
@@ -71,34 +69,65 @@ export function winogradConv2d(s: KernelScope, xPadded: TensorInfo, filter: Tens
 /**
  * U = G g G^T for each input/output channel pair, G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2,
  * -1/2, 1/2], [0, 0, 1]], laid out [16, O / width, C, width]: position xi's products read one
- * output-channel block's slice contiguously. In float32 steps, as the kernel would.
+ * output-channel block's slice contiguously. Generated too (4 output channels at a time): in
+ * JavaScript it took 14-40 ms for a 256x256 layer, as long as the convolution.
  */
 function transformFilter(s: KernelScope, filter: TensorInfo, width: number): TensorInfo {
   const [, , c, o] = filter.shape as [number, number, number, number];
   const out = s.alloc([16, o / width, c, width]);
-  const g = s.view(filter);
-  const u = s.view(out);
-  const f = Math.fround;
-  const tap = (i: number, j: number, ci: number, oi: number) => g[((i * 3 + j) * c + ci) * o + oi]!;
-  const gg = new Float32Array(12); // G g, 4x3
-  for (let ci = 0; ci < c; ci++) {
-    for (let oi = 0; oi < o; oi++) {
+  const kernel = generatedKernels(s.backend, shapeKey('winogradFilter', { c, o, width }), () => [emitFilterTransform(c, o, width)]);
+  kernel.filterT!(heapAddress(s.backend, filter), heapAddress(s.backend, out));
+  return out;
+}
+
+/** filterT(g, u): g [3, 3, C, O] -> u (transformFilter's layout). */
+function emitFilterTransform(c: number, o: number, width: number): WasmFunction {
+  const f = new WasmFunction('filterT', 2);
+  const [g, u] = [f.param(0), f.param(1)];
+  const [ci, ov, src, dst] = f.locals('i32', 4);
+  const taps = f.locals('v128', 9);
+  const gg = f.locals('v128', 12); // G g, 4x3
+  const half = f.local('v128');
+  const perBlock = width / 4;
+  /** ((a + b) + d) / 2 or ((a - b) + d) / 2, pushed. */
+  const middle = (a: Local, b: Local, d: Local, minus: boolean) => {
+    f.get(a).get(b);
+    if (minus) f.f32x4Sub();
+    else f.f32x4Add();
+    f.get(d).f32x4Add().get(half).f32x4Mul();
+  };
+  f.f32x4Const(0.5).set(half);
+  f.repeat(ci, c, () =>
+    f.repeat(ov, o / 4, () => {
+      f.get(ci).i32(o * 4).mul().get(ov).i32(16).mul().add().get(g).add().set(src);
+      for (let k = 0; k < 9; k++) f.get(src).v128Load(k * c * o * 4).set(taps[k]!);
+      // dst = u + ((ov / perBlock) * C + ci) * width * 4 + (ov % perBlock) * 16
+      f.get(ov).i32(perBlock).divU().i32(c * width * 4).mul().get(ci).i32(width * 4).mul().add();
+      f.get(ov).i32(perBlock).remU().i32(16).mul().add().get(u).add().set(dst);
       for (let j = 0; j < 3; j++) {
-        const [a, b, d] = [tap(0, j, ci, oi), tap(1, j, ci, oi), tap(2, j, ci, oi)];
-        gg[j] = a;
-        gg[3 + j] = f(f(f(a + b) + d) * 0.5);
-        gg[6 + j] = f(f(f(a - b) + d) * 0.5);
-        gg[9 + j] = d;
+        const [a, b, d] = [taps[j]!, taps[3 + j]!, taps[6 + j]!];
+        f.get(a).set(gg[j]!);
+        middle(a, b, d, false);
+        f.set(gg[3 + j]!);
+        middle(a, b, d, true);
+        f.set(gg[6 + j]!);
+        f.get(d).set(gg[9 + j]!);
       }
-      const block = Math.floor(oi / width);
       for (let i = 0; i < 4; i++) {
         const [a, b, d] = [gg[i * 3]!, gg[i * 3 + 1]!, gg[i * 3 + 2]!];
-        const row = [a, f(f(f(a + b) + d) * 0.5), f(f(f(a - b) + d) * 0.5), d];
-        for (let j = 0; j < 4; j++) u[(((i * 4 + j) * (o / width) + block) * c + ci) * width + (oi % width)] = row[j]!;
+        const at = (j: number) => (i * 4 + j) * o * c * 4;
+        f.get(dst).get(a).v128Store(at(0));
+        f.get(dst);
+        middle(a, b, d, false);
+        f.v128Store(at(1));
+        f.get(dst);
+        middle(a, b, d, true);
+        f.v128Store(at(2));
+        f.get(dst).get(d).v128Store(at(3));
       }
-    }
-  }
-  return out;
+    }),
+  );
+  return f;
 }
 
 /** winograd(x, u, y, v, m, images): v and m are scratch for one chunk of tiles. */
