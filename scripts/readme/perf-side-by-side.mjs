@@ -1,12 +1,18 @@
 // README block `perf-side-by-side`: the side-by-side measurements against the PyTorch anchor,
 // rendered from the artifacts `npm run perf:side-by-side -- ... --save FILE` writes
 // (docs/perf/side-by-side.json: small-cnn, every anchor configuration and the whole machine;
-// docs/perf/side-by-side-paper.json, if present: cnn9 and resnet32; docs/perf/side-by-side-winograd.json,
-// if present: ours with the opt-in Winograd kernel, `--with winograd`).
+// docs/perf/side-by-side-paper.json, if present: cnn9 and resnet32; docs/perf/side-by-side-winograd.json
+// and side-by-side-paper-winograd.json, if present: the same with ours running the opt-in
+// Winograd kernel, `--with winograd`).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SIDE_BY_SIDE_FILES = ['docs/perf/side-by-side.json', 'docs/perf/side-by-side-paper.json', 'docs/perf/side-by-side-winograd.json'];
+export const SIDE_BY_SIDE_FILES = [
+  'docs/perf/side-by-side.json',
+  'docs/perf/side-by-side-paper.json',
+  'docs/perf/side-by-side-winograd.json',
+  'docs/perf/side-by-side-paper-winograd.json',
+];
 
 const STEP_NAMES = { train: 'train', forward: 'forward', inputGradient: 'input gradient' };
 /** The passes of a convolution layer timed alone. */
