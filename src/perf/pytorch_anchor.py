@@ -61,7 +61,19 @@ BN_MOMENTUM = 0.01  # TF.js's momentum 0.99 in PyTorch's convention (weight of t
 SGD_LEARNING_RATE = 0.05  # as src/perf/steps.ts
 FGSM_EPSILON = 8 / 255
 STEPS = ("train", "forward", "inputGradient")
-OPERATORS = ("standard", "tanh-cosine", "linear-cosine")
+BETA = 0.5  # SegConv's slope above the radius and MixConv's log weight (src/ops/options.ts)
+# h(n) of each magnitude function with the cosine angular activation, as src/ops/decoupled.ts
+# computes it (radius rho, alpha); the quick profile's operators.
+MAGNITUDES = {
+    "sphere": lambda n, rho, alpha: alpha * torch.ones_like(n),
+    "ball": lambda n, rho, alpha: alpha * (torch.clamp(n, max=rho) / rho),
+    "tanh": lambda n, rho, alpha: alpha * torch.tanh(n / rho),
+    "linear": lambda n, rho, alpha: alpha * n,
+    "seg": lambda n, rho, alpha: alpha * torch.clamp(n, max=rho) + BETA * torch.relu(n - rho),
+    "log": lambda n, rho, alpha: alpha * torch.log1p(n),
+    "mix": lambda n, rho, alpha: alpha * n + BETA * torch.log1p(n),
+}
+OPERATORS = ("standard", *(f"{m}-cosine" for m in MAGNITUDES))
 NETWORK_INPUT_SHAPE = {"small-cnn": (28, 28, 1), "cnn9": (32, 32, 3), "resnet32": (32, 32, 3)}
 
 
@@ -103,10 +115,7 @@ class DecoupledConv(nn.Module):
         energy = (x ** 2).sum(dim=1, keepdim=True)
         x_norm = torch.sqrt(tf_conv(energy, self.box, self.stride, self.padding) + NORM_EPSILON)
         projection = tf_conv(x, self.weight / w_norm, self.stride, self.padding)  # |x| cos(theta)
-        if self.operator == "tanh-cosine":
-            h = self.alpha * torch.tanh(x_norm / self.radius)
-        else:  # linear-cosine
-            h = self.alpha * x_norm
+        h = MAGNITUDES[self.operator.removesuffix("-cosine")](x_norm, self.radius, self.alpha)
         return projection * (h / x_norm)
 
 
@@ -385,7 +394,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--network", choices=sorted(NETWORKS), default="small-cnn")
-    p.add_argument("--operators", default=",".join(OPERATORS))
+    p.add_argument("--operators", default="standard,tanh-cosine,linear-cosine")
     p.add_argument("--only", default=",".join(STEPS))
     p.add_argument("--batch", type=positive, default=128)
     p.add_argument("--steps", type=positive, default=20, help="timed steps per cell (median reported)")
