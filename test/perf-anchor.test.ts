@@ -284,4 +284,25 @@ describe('the README block of the side-by-side artifact', () => {
     expect(winograd).toContain('| operator | step | ours, 2 workers, winograd (img/s) | anchor tuned, 2 threads |');
     expect(winograd).toContain('| standard | train | 1,000 | 800: **1.25x** (1.10-1.30) |');
   });
+
+  it('says, across operators, how low and how high the one-core medians against the tuned 1-thread anchor go', async () => {
+    // @ts-expect-error: plain ESM script without type declarations
+    const { generators } = await import('../scripts/readme/blocks.mjs');
+    const dir = mkdtempSync(join(root, 'readme-'));
+    mkdirSync(join(dir, 'docs/perf'), { recursive: true });
+    const [network] = artifact.networks;
+    const cells = [
+      cell('standard', 'train', 1000, 800, 1.25, 1.1, 1.3),
+      cell('standard', 'inputGradient', 1000, 900, 1.11, 1, 1.2),
+      cell('log-cosine', 'train', 700, 1000, 0.7, 0.6, 0.8),
+      cell('log-cosine', 'inputGradient', 900, 1000, 0.9, 0.8, 1),
+    ];
+    const many = { ...artifact, networks: [{ ...network, convolutions: undefined, comparisons: [{ ours: 'ours-1', anchor: 'tuned-1', kind: 'one core', cells }] }] };
+    writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify(many));
+    const block = generators['perf-side-by-side'](dir) as string;
+    expect(block).toContain('Medians against the tuned 1-thread anchor, lowest to highest over the 2 operators: train 0.70-1.25x, input gradient 0.90-1.11x.');
+    // One operator: nothing to span.
+    writeFileSync(join(dir, 'docs/perf/side-by-side.json'), JSON.stringify(artifact));
+    expect(generators['perf-side-by-side'](dir) as string).not.toContain('lowest to highest');
+  });
 });

@@ -1,16 +1,18 @@
 // README block `perf-side-by-side`: the side-by-side measurements against the PyTorch anchor,
 // rendered from the artifacts `npm run perf:side-by-side -- ... --save FILE` writes
 // (docs/perf/side-by-side.json: small-cnn, every anchor configuration and the whole machine;
-// docs/perf/side-by-side-paper.json, if present: cnn9 and resnet32; docs/perf/side-by-side-winograd.json
-// and side-by-side-paper-winograd.json, if present: the same with ours running the opt-in
-// Winograd kernel, `--with winograd`).
+// and, where present: side-by-side-quick.json (every operator of the quick profile),
+// side-by-side-paper.json (cnn9 and resnet32), and each again with ours running the opt-in
+// Winograd kernel, `--with winograd`: side-by-side-winograd.json, -quick-winograd, -paper-winograd).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SIDE_BY_SIDE_FILES = [
   'docs/perf/side-by-side.json',
+  'docs/perf/side-by-side-quick.json',
   'docs/perf/side-by-side-paper.json',
   'docs/perf/side-by-side-winograd.json',
+  'docs/perf/side-by-side-quick-winograd.json',
   'docs/perf/side-by-side-paper-winograd.json',
 ];
 
@@ -63,6 +65,18 @@ function networkTable(n, kind) {
     ...comps.map((c) => `${rate(c.cells[i].anchor)}: ${ratio(c.cells[i])}`),
   ]);
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+/** Across operators, the range of the one-core medians against the 1-thread tuned anchor, per step. */
+function medianSpread(n) {
+  const comp = n.comparisons.find((c) => c.kind === 'one core' && c.anchor === 'tuned-1');
+  if (!comp || new Set(comp.cells.map((c) => c.operator)).size < 2) return undefined;
+  const steps = [...new Set(comp.cells.map((c) => c.step))];
+  const parts = steps.map((step) => {
+    const ratios = comp.cells.filter((c) => c.step === step).map((c) => c.ratio);
+    return `${STEP_NAMES[step] ?? step} ${range(ratios, (v) => v.toFixed(2))}x`;
+  });
+  return `Medians against the tuned 1-thread anchor, lowest to highest over the ${new Set(comp.cells.map((c) => c.operator)).size} operators: ${parts.join(', ')}.`;
 }
 
 /** The convolution layers alone (if measured): ms per call and GFLOP/s of each side, the ratio. */
@@ -176,6 +190,8 @@ function render(a, file) {
   for (const n of a.networks) {
     const kernels = optIn(n) ? ` (ours with the opt-in kernels${optIn(n).replace(/^,/, ':')})` : '';
     lines.push('', `**${n.network}**, one core against the anchor${kernels}:`, '', ...networkTable(n, 'one core'));
+    const spread = medianSpread(n);
+    if (spread) lines.push('', spread);
     const whole = networkTable(n, 'whole machine');
     if (whole.length > 0) lines.push('', `**${n.network}**, the whole machine${kernels}:`, '', ...whole);
     const convs = convolutionTable(n);
