@@ -188,7 +188,8 @@ function render(a, file) {
       `From [${file}](${file}).`,
   ];
   for (const n of a.networks) {
-    const kernels = optIn(n) ? ` (ours with the opt-in kernels${optIn(n).replace(/^,/, ':')})` : '';
+    const withKernels = optIn(n);
+    const kernels = withKernels ? ` (ours with the opt-in kernels${withKernels.replace(/^,/, ':')})` : '';
     lines.push('', `**${n.network}**, one core against the anchor${kernels}:`, '', ...networkTable(n, 'one core'));
     const spread = medianSpread(n);
     if (spread) lines.push('', spread);

@@ -6,7 +6,7 @@
 // channels (one loop: unrolling it made V8's code several times slower). Loop order: image,
 // output-channel block (its packed filter slice stays in L1), row, pixels.
 import { WasmFunction, type Local } from './codegen/emitter.js';
-import { multiplyAccumulate, registerBlock } from './codegen/register-block.js';
+import { multiplyAccumulate, registerBlock, vectorsPerBlock } from './codegen/register-block.js';
 import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { explicitPad, type ConvGeometry } from './conv-geometry.js';
 import { forwardTaps, singleChannelApplies, singleChannelConv } from './single-channel-conv.js';
@@ -20,12 +20,6 @@ export type DirectConvShape = Omit<ConvGeometry, 'padTop' | 'padLeft'>;
 
 /** Output pixels per register block (2 x 16 channels measured best of 1-4 x 4-16). */
 const MR = 2;
-
-/** Output-channel vectors per register block: MR*NV accumulators + NV filter vectors + 1. */
-function vectorsPerBlock(outChannels: number): number | undefined {
-  if (outChannels % 4 !== 0) return undefined;
-  return [4, 2, 1].find((nv) => (outChannels / 4) % nv === 0);
-}
 
 /**
  * Whether the direct kernel handles this convolution: output channels in fours. Any number of

@@ -5,7 +5,7 @@
 // Image by image (its x and dy stay in cache), tap by tap; a register block of MR input
 // channels x 4*NV output channels accumulates over the tap's valid pixels.
 import { WasmFunction } from './codegen/emitter.js';
-import { multiplyAccumulate, registerBlock } from './codegen/register-block.js';
+import { multiplyAccumulate, registerBlock, vectorsPerBlock } from './codegen/register-block.js';
 import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import { validRange, type ConvGeometry } from './conv-geometry.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
@@ -17,15 +17,13 @@ interface Block {
 }
 
 function chooseBlock(g: ConvGeometry): Block | undefined {
-  if (g.outChannels % 4 !== 0) return undefined;
-  const vectors = g.outChannels / 4;
+  const nv = vectorsPerBlock(g.outChannels);
+  if (nv === undefined) return undefined;
   // Measured on small-cnn: 2 x 16 beats 4 x 8 (31 vs 37 ms for its second layer); with one
   // input channel 1 x 16 beats 1 x 32 (3.1 vs 4.1 ms for its first layer: 8 accumulators, 8
   // vectors and the broadcast are more than the 16 SIMD registers).
   for (const mr of [2, 1]) {
-    if (g.inChannels % mr !== 0) continue;
-    const nv = [4, 2, 1].find((v) => vectors % v === 0)!;
-    return { mr, nv };
+    if (g.inChannels % mr === 0) return { mr, nv };
   }
   return undefined;
 }

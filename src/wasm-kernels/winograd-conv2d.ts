@@ -11,18 +11,13 @@
 // transform the chunk's input tiles, 16 matrix products with the register block the direct
 // kernel uses, transform back into the output.
 import { WasmFunction, type Local } from './codegen/emitter.js';
-import { multiplyAccumulate, registerBlock } from './codegen/register-block.js';
+import { multiplyAccumulate, registerBlock, vectorsPerBlock } from './codegen/register-block.js';
 import { generatedKernels, heapAddress, shapeKey } from './codegen/heap-module.js';
 import type { DirectConvShape } from './direct-conv2d.js';
 import type { KernelScope, TensorInfo } from './wasm-backend.js';
 
 /** Tiles per register block of the products (as the direct kernel's pixels). */
 const MR = 2;
-
-/** Output-channel vectors per register block (16 channels where they divide). */
-function vectorsPerBlock(outChannels: number): number {
-  return [4, 2, 1].find((nv) => (outChannels / 4) % nv === 0)!;
-}
 
 /**
  * Whether F(2x2, 3x3) applies: a 3x3 filter at stride 1 over an already padded input, input
@@ -54,7 +49,7 @@ const CHUNK_TILES = 32;
 /** y [N, OH, OW, O] of a valid 3x3 stride-1 convolution of the padded input. */
 export function winogradConv2d(s: KernelScope, xPadded: TensorInfo, filter: TensorInfo, shape: DirectConvShape): TensorInfo {
   if (!winogradApplies(shape)) throw new Error('winogradConv2d: needs a 3x3 stride-1 filter, channels in fours and an even output size');
-  const nv = vectorsPerBlock(shape.outChannels);
+  const nv = vectorsPerBlock(shape.outChannels)!;
   const tiles = CHUNK_TILES;
   const u = transformFilter(s, filter, 4 * nv);
   const v = s.alloc([16, tiles + MR, shape.inChannels]);

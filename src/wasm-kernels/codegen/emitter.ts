@@ -190,17 +190,17 @@ export class WasmFunction {
   repeat(counter: Local, count: Local | number, body: () => void): this {
     const pushCount = () => (count instanceof Local ? this.get(count) : this.i32(count));
     this.i32(0).set(counter);
-    this.op(0x02, 0x40); // block
-    this.get(counter);
-    pushCount();
-    this.geS().op(0x0d, 0); // br_if out of the block when done
-    this.op(0x03, 0x40); // loop
-    body();
-    this.get(counter).i32(1).add().tee(counter);
-    pushCount();
-    this.ltS().op(0x0d, 0); // br_if back to the loop
-    this.op(0x0b, 0x0b);
-    return this;
+    return this.block(() => {
+      this.get(counter);
+      pushCount();
+      this.geS().brIf(0); // out of the block when done
+      this.loop(() => {
+        body();
+        this.get(counter).i32(1).add().tee(counter);
+        pushCount();
+        this.ltS().brIf(0); // back to the loop
+      });
+    });
   }
 
   f32Load(offset = 0): this {

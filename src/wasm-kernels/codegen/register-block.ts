@@ -13,6 +13,16 @@ export interface RegisterBlock {
   b: Local[];
 }
 
+/**
+ * Output-channel vectors per register block: 4 (16 channels) where they divide the channels,
+ * else 2 or 1; undefined unless the channels come in fours. Shared by the kernels built on
+ * this block (the direct convolution, its filter gradient, the Winograd products).
+ */
+export function vectorsPerBlock(outChannels: number): number | undefined {
+  if (outChannels % 4 !== 0) return undefined;
+  return [4, 2, 1].find((nv) => (outChannels / 4) % nv === 0);
+}
+
 export function registerBlock(f: WasmFunction, mr: number, nv: number): RegisterBlock {
   return { mr, nv, acc: f.locals('v128', mr * nv), a: f.local('v128'), b: f.locals('v128', nv) };
 }
